@@ -1,0 +1,1 @@
+"""The tsh grammar, shipped as package data."""

@@ -1,0 +1,1 @@
+"""Scenario files shipped with tockshell (run them with `tockshell demo NAME`)."""

@@ -1,0 +1,1 @@
+"""Capsules: one module per driver, each behind the kernel's SyscallDriver interface."""

@@ -1,0 +1,280 @@
+"""Processes: state, identity, counters and memory (``process.rs``, ``process_standard.rs``).
+
+Memory picture of one process (high addresses at the top), as Tock lays it out::
+
+    memory_start + memory_len  grant pointer table (8 B per grant in the kernel)
+                               task ring (10 x 32 B)
+                               process struct
+    initial kernel break ----- grants, allocated downward on demand
+    kernel_memory_break ------ (memop 6)
+                               unused
+    app_break ---------------- (brk / sbrk move it)
+                               heap, data, stack (libtock-c puts the stack lowest)
+    memory_start
+
+Every byte is real: ``ram`` is a bytearray of ``memory_len`` bytes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from typing import Any
+
+import attrs
+
+from .upcall import UpcallId
+
+
+class StateKind(enum.Enum):
+    RUNNING = "Running"
+    YIELDED = "Yielded"
+    YIELDED_FOR = "YieldedFor"
+    STOPPED = "Stopped"
+    FAULTED = "Faulted"
+    TERMINATED = "Terminated"
+
+
+@attrs.frozen
+class State:
+    """``kernel::process::State``; ``wait_for`` for YieldedFor, ``previous`` for Stopped."""
+
+    kind: StateKind
+    wait_for: UpcallId | None = None
+    previous: "State | None" = None
+
+    @property
+    def name(self) -> str:
+        return self.kind.value
+
+    def debug(self) -> str:
+        if self.kind is StateKind.YIELDED_FOR:
+            return f"YieldedFor({self.wait_for.debug()})"
+        if self.kind is StateKind.STOPPED:
+            return f"Stopped({self.previous.debug()})"
+        return self.kind.value
+
+    @property
+    def alive(self) -> bool:
+        """``is_running()``: Running, Yielded, YieldedFor or Stopped."""
+        return self.kind not in (StateKind.FAULTED, StateKind.TERMINATED)
+
+
+RUNNING = State(StateKind.RUNNING)
+YIELDED = State(StateKind.YIELDED)
+FAULTED = State(StateKind.FAULTED)
+TERMINATED = State(StateKind.TERMINATED)
+
+
+def yielded_for(uid: UpcallId) -> State:
+    return State(StateKind.YIELDED_FOR, wait_for=uid)
+
+
+def stopped(previous: State) -> State:
+    return State(StateKind.STOPPED, previous=previous)
+
+
+@attrs.frozen
+class ProcessId:
+    """``ProcessId``: slot index plus a never-reused identifier. Equality is by identifier, as in Tock."""
+
+    index: int
+    identifier: int = attrs.field(eq=True)
+
+    def __str__(self) -> str:
+        return str(self.identifier)
+
+
+@attrs.frozen
+class ShortId:
+    """``ShortId``: ``LocallyUnique`` (value None) or ``Fixed(NonZeroU32)``."""
+
+    value: int | None = None
+
+    @property
+    def locally_unique(self) -> bool:
+        return self.value is None
+
+    def __str__(self) -> str:
+        return "Unique" if self.value is None else f"{self.value:#x}"
+
+    def matches(self, other: "ShortId") -> bool:
+        # LocallyUnique compares unequal to everything, itself included.
+        return self.value is not None and self.value == other.value
+
+
+class MemoryFault(Exception):
+    """An app touched memory outside what it owns (an MPU fault)."""
+
+
+#: Cortex-M's minimum app break: room for the initial stacked exception frame.
+UKB_MINIMUM = 32
+SVC_FRAME_SIZE = 32
+
+
+class Process:
+    """One process slot's occupant. Mutable; owned by the :class:`~tockshell.kernel.kernel.Kernel`."""
+
+    def __init__(self, *, index: int, identifier: int, name: str, package: str, short_id: ShortId,
+                 memory_start: int, memory_len: int, flash_start: int, flash: bytearray,
+                 header_len: int, init_fn_offset: int, app_start_offset: int,
+                 initial_kernel_memory_size: int, grant_count: int, min_app_ram: int,
+                 booted: bool, program: Any = None,
+                 writeable_flash_regions: tuple[tuple[int, int], ...] = (),
+                 tbf: Any = None):
+        self.index = index
+        self.identifier = identifier
+        self.name = name
+        self.package = package
+        self.short_id = short_id
+        self.memory_start = memory_start
+        self.memory_len = memory_len
+        self.ram = bytearray(memory_len)
+        self.flash_start = flash_start
+        self.flash = flash
+        self.header_len = header_len
+        self.init_fn_offset = init_fn_offset
+        self.app_start_offset = app_start_offset
+        self.initial_kernel_memory_size = initial_kernel_memory_size
+        self.grant_count = grant_count
+        self.min_app_ram = min_app_ram
+        self.booted = booted
+        self.program = program
+        self.writeable_flash_regions = writeable_flash_regions
+        self.tbf = tbf
+        # Kept across restarts.
+        self.restart_count = 0
+        self.completion_code: int | None = None
+        self.has_terminated = False  # completion code is Some(..)
+        self.debug_stack_start: int | None = None
+        self.debug_heap_start: int | None = None
+        self.mpu_regions: list[tuple[int, int]] = []  # legacy IPC's add_mpu_region, never removed
+        self.fault_reason: str | None = None
+        self.state_before_fault: State | None = None
+        self._reset_execution_state()
+        self.state = YIELDED
+
+    # -- per-execution state (cleared by reset) ----------------------------------
+    def _reset_execution_state(self) -> None:
+        self.app_break = self.memory_start + UKB_MINIMUM
+        self.kernel_memory_break = self.memory_start + self.memory_len - self.initial_kernel_memory_size
+        self.allow_high_water_mark = self.memory_start
+        self.grants: list[Any] = [None] * self.grant_count  # grant pointer table, by grant number
+        self.custom_grants: list[Any] = []
+        self.tasks: deque = deque()
+        self.syscall_count = 0
+        self.last_syscall: tuple | None = None  # (SyscallClass, regs)
+        self.dropped_upcalls = 0
+        self.timeslice_expirations = 0
+        self.wait_for_ready = False
+        self.sp = self.memory_start + SVC_FRAME_SIZE
+        self.pending_return: Any = None  # what an app program's next resume receives
+        self.compute_left = 0  # ns of app computation still to run
+        self.in_handler = 0  # depth of upcall handlers running (for `finish` and state sentences)
+
+    # -- identity ------------------------------------------------------------------
+    @property
+    def pid(self) -> ProcessId:
+        return ProcessId(self.index, self.identifier)
+
+    @property
+    def memory_end(self) -> int:
+        return self.memory_start + self.memory_len
+
+    @property
+    def flash_len(self) -> int:
+        return len(self.flash)
+
+    @property
+    def flash_end(self) -> int:
+        return self.flash_start + len(self.flash)
+
+    @property
+    def flash_non_protected_start(self) -> int:
+        return self.flash_start + self.header_len
+
+    @property
+    def alive(self) -> bool:
+        return self.state.alive
+
+    @property
+    def is_manual(self) -> bool:
+        return self.program is None
+
+    # -- readiness -----------------------------------------------------------------
+    def ready(self) -> bool:
+        """``ready()``: Running; Yielded with tasks; YieldedFor with its cached flag."""
+        k = self.state.kind
+        if k is StateKind.RUNNING:
+            return True
+        if k is StateKind.YIELDED:
+            return bool(self.tasks)
+        if k is StateKind.YIELDED_FOR:
+            return self.wait_for_ready
+        return False
+
+    # -- memory ownership ------------------------------------------------------------
+    def in_app_owned_memory(self, addr: int, size: int) -> bool:
+        return self.memory_start <= addr and addr + size <= self.app_break and size >= 0
+
+    def in_app_flash(self, addr: int, size: int) -> bool:
+        return self.flash_non_protected_start <= addr and addr + size <= self.flash_end
+
+    def is_valid_upcall_function_pointer(self, fn_ptr: int) -> bool:
+        return self.in_app_flash(fn_ptr, 4) or self.in_app_owned_memory(fn_ptr, 4)
+
+    def read(self, addr: int, size: int) -> bytes:
+        """Bytes of RAM or flash (kernel view: any address of the process's blocks)."""
+        if self.memory_start <= addr and addr + size <= self.memory_end:
+            o = addr - self.memory_start
+            return bytes(self.ram[o:o + size])
+        if self.flash_start <= addr and addr + size <= self.flash_end:
+            o = addr - self.flash_start
+            return bytes(self.flash[o:o + size])
+        raise MemoryFault(f"{addr:#x}+{size} is outside {self.name}'s RAM and flash")
+
+    def write(self, addr: int, data: bytes) -> None:
+        """Write RAM (kernel view: anywhere in the RAM block)."""
+        if not (self.memory_start <= addr and addr + len(data) <= self.memory_end):
+            raise MemoryFault(f"{addr:#x}+{len(data)} is outside {self.name}'s RAM")
+        o = addr - self.memory_start
+        self.ram[o:o + len(data)] = data
+
+    # -- brk / sbrk (process_standard.rs brk/sbrk) -----------------------------------
+    def brk(self, new_break: int) -> bool:
+        if (new_break < self.allow_high_water_mark or new_break >= self.memory_end
+                or new_break > self.kernel_memory_break):
+            return False
+        old = self.app_break
+        if new_break > old:
+            self.ram[old - self.memory_start:new_break - self.memory_start] = bytes(new_break - old)
+        self.app_break = new_break
+        return True
+
+    # -- grants ----------------------------------------------------------------------
+    def allocate_in_grant_region(self, size: int, align: int = 4) -> int | None:
+        """Lower the kernel memory break by ``size`` (aligned down); None if it would cross the app break."""
+        align = max(align, 2)
+        new_break = (self.kernel_memory_break - size) & ~(align - 1)
+        if new_break < self.app_break or new_break < self.memory_start:
+            return None
+        self.kernel_memory_break = new_break
+        return new_break
+
+    def grant_for_driver(self, driver_num: int):
+        for g in self.grants:
+            if g is not None and g.spec.driver_num == driver_num:
+                return g
+        return None
+
+    @property
+    def grants_allocated(self) -> int:
+        return sum(1 for g in self.grants if g is not None)
+
+    @property
+    def grant_bytes(self) -> int:
+        """Bytes of grant region in use (initial kernel break down to the current one)."""
+        return (self.memory_end - self.initial_kernel_memory_size) - self.kernel_memory_break
+
+    def __repr__(self) -> str:
+        return f"<Process {self.name} [{self.identifier}] {self.state.debug()}>"

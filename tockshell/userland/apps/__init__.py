@@ -1,0 +1,1 @@
+"""tockshell.userland.apps"""
