@@ -4,7 +4,7 @@ from .driver import SyscallDriver
 from .grant import CustomGrant, GrantAllocation, GrantError, GrantSpec
 from .kernel import CostModel, Kernel, KernelAPIError, KernelConfig, KernelPanic, Stats
 from .policies import FaultAction, fault_policy_from
-from .process import Process, ProcessId, ShortId, State, StateKind
+from .process import AppMemory, MemoryFault, Process, ProcessId, ShortId, State, StateKind
 from .scheduler import scheduler_from
 from .trace import Record, describe, trace_line
 from .upcall import FunctionCall, IpcTask, IpcType, ReturnValue, UpcallError, UpcallId
@@ -12,7 +12,7 @@ from .upcall import FunctionCall, IpcTask, IpcType, ReturnValue, UpcallError, Up
 __all__ = [
     "SyscallDriver", "CustomGrant", "GrantAllocation", "GrantError", "GrantSpec", "CostModel",
     "Kernel", "KernelAPIError", "KernelConfig", "KernelPanic", "Stats", "FaultAction",
-    "fault_policy_from", "Process", "ProcessId", "ShortId", "State", "StateKind",
+    "fault_policy_from", "AppMemory", "MemoryFault", "Process", "ProcessId", "ShortId", "State", "StateKind",
     "scheduler_from", "Record", "describe", "trace_line", "FunctionCall", "IpcTask", "IpcType",
     "ReturnValue", "UpcallError", "UpcallId",
 ]

@@ -31,7 +31,7 @@ from ..abi import (FILTERED_CLASSES, MASK32, ErrorCode, SyscallClass, SyscallRet
 from .driver import SyscallDriver
 from .grant import CustomGrant, GrantAllocation, GrantError, GrantSpec
 from .policies import FaultAction, FaultPolicy, PanicFaultPolicy
-from .process import (FAULTED, RUNNING, TERMINATED, YIELDED, Process, ProcessId, ShortId,
+from .process import (FAULTED, AppMemory, MemoryFault, RUNNING, TERMINATED, YIELDED, Process, ProcessId, ShortId,
                       StateKind, stopped, yielded_for)
 from .scheduler import MIN_QUANTA_THRESHOLD_NS, RoundRobin, Scheduler
 from .trace import Record
@@ -258,7 +258,7 @@ class Kernel:
         self._record("spawn", p, (slot,))
         self._queue_start(p)
         if program is not None and hasattr(program, "attach"):
-            program.attach(p.memory_start, p.memory_len, p.flash_start)
+            program.attach(AppMemory(p))
         if booted and program is None:
             self._boot_manual(p)
         return p
@@ -1016,6 +1016,9 @@ class Kernel:
         self._event()
         try:
             action = p.program.resume(p.pending_return)
+        except MemoryFault as exc:
+            self.fault(p, f"memory fault: {exc}")
+            return
         except Exception as exc:  # an app bug faults the process, as a hard fault would
             self.fault(p, f"app raised {type(exc).__name__}: {exc}")
             return

@@ -112,6 +112,37 @@ UKB_MINIMUM = 32
 SVC_FRAME_SIZE = 32
 
 
+class AppMemory:
+    """What an app program sees of memory: its own RAM below the app break (the MPU's view).
+
+    Touching anything else raises :class:`MemoryFault`; the kernel turns that
+    into a fault of the process, as an MPU fault would.
+    """
+
+    __slots__ = ("_p",)
+
+    def __init__(self, process: "Process"):
+        self._p = process
+
+    @property
+    def start(self) -> int:
+        return self._p.memory_start
+
+    def read(self, addr: int, size: int) -> bytes:
+        p = self._p
+        if p.in_app_owned_memory(addr, size) or p.in_app_flash(addr, size):
+            return p.read(addr, size)
+        raise MemoryFault(f"read of {size} bytes at {addr:#x}: outside the app's memory")
+
+    def write(self, addr: int, data: bytes) -> None:
+        p = self._p
+        if not p.in_app_owned_memory(addr, len(data)):
+            raise MemoryFault(f"write of {len(data)} bytes at {addr:#x}: outside the app's memory "
+                              f"(app break {p.app_break:#x})")
+        o = addr - p.memory_start
+        p.ram[o:o + len(data)] = data
+
+
 class Process:
     """One process slot's occupant. Mutable; owned by the :class:`~tockshell.kernel.kernel.Kernel`."""
 
