@@ -38,6 +38,8 @@ from .trace import Record
 from .upcall import (TASK_QUEUE_CAPACITY, TASK_QUEUE_SLOTS, FunctionCall, IpcTask, ReturnValue,
                      UpcallError, UpcallId)
 
+_CLASSES = tuple(SyscallClass)
+_FILTERED = frozenset(int(c) for c in FILTERED_CLASSES)
 _RUNNING = StateKind.RUNNING
 _YIELDED = StateKind.YIELDED
 _YIELDED_FOR = StateKind.YIELDED_FOR
@@ -108,7 +110,7 @@ class Stats:
     hw_events: int = 0
     faults: int = 0
     restarts: int = 0
-    by_class: dict = attrs.Factory(dict)
+    by_class: list = attrs.Factory(lambda: [0] * 8)  # syscalls per class number
 
 
 class _HwEvent:
@@ -159,6 +161,14 @@ class Kernel:
         self.slice_end: int | None = None
         self.last_run: Process | None = None
         self.compute_ns_total = 0
+        self._syscall_cycles = self.costs.syscall
+        self._syscall_ns = self.costs.ns(self.costs.syscall)
+
+    def costs_changed(self) -> None:
+        """Call after changing ``config.costs``: the hot path caches the syscall cost."""
+        self.costs = self.config.costs
+        self._syscall_cycles = self.costs.syscall
+        self._syscall_ns = self.costs.ns(self.costs.syscall)
 
     # ------------------------------------------------------------------ board building
     def add_driver(self, driver: SyscallDriver) -> None:
@@ -335,8 +345,10 @@ class Kernel:
 
     # ------------------------------------------------------------------ records
     def _record(self, kind: str, p: Process | None, data: tuple, pid: int | None = None) -> Record:
-        r = Record(self.ev, self.now, kind, (p.identifier if p is not None else None) if pid is None else pid,
-                   p.name if p is not None else None, data)
+        if p is None:
+            r = Record(self.ev, self.now, kind, pid, None, data)
+        else:
+            r = Record(self.ev, self.now, kind, p._identifier if pid is None else pid, p.name, data)
         self.log.append(r)
         if self.listeners:
             for fn in self.listeners:
@@ -390,17 +402,16 @@ class Kernel:
     def execute(self, p: Process, cls: int, r0: int, r1: int, r2: int, r3: int):
         """Decode and handle one raw syscall (``svc cls`` with r0..r3). Faults on an invalid class or yield."""
         r0 &= MASK32; r1 &= MASK32; r2 &= MASK32; r3 &= MASK32  # noqa: E702
-        trd = self.config.trd104
         if not (0 <= cls <= 7):
             self.fault(p, f"invalid syscall class {cls}")
             return None
         if cls == 0 and r0 > 2:
-            if trd:  # TRD104 4.1: an invalid yield number returns immediately
+            if self.config.trd104:  # TRD104 4.1: an invalid yield number returns immediately
                 p.syscall_count += 1
                 return None
             self.fault(p, f"invalid yield number {r0}")
             return None
-        return self.handle_syscall(p, SyscallClass(cls), r0, r1, r2, r3)
+        return self.handle_syscall(p, _CLASSES[cls], r0, r1, r2, r3)
 
     def handle_syscall(self, p: Process, cls: SyscallClass, r0: int, r1: int, r2: int, r3: int):
         """``Kernel::handle_syscall`` for a decoded syscall."""
@@ -408,9 +419,10 @@ class Kernel:
         p.last_syscall = (cls, (r0, r1, r2, r3))
         st = self.stats
         st.syscalls += 1
-        st.by_class[cls] = st.by_class.get(cls, 0) + 1
-        self._charge(self.costs.syscall)
-        if self.syscall_filter is not None and cls in FILTERED_CLASSES:
+        st.by_class[cls] += 1
+        st.kernel_cycles += self._syscall_cycles
+        self.now += self._syscall_ns
+        if self.syscall_filter is not None and cls in _FILTERED:
             err = self.syscall_filter(p, cls, r0, r1)
             if err is not None:
                 self._record("filtered", p, (syscall_debug(cls, (r0, r1, r2, r3)), err))
@@ -420,7 +432,7 @@ class Kernel:
                     r = SyscallReturn.failure(err)
                 self._set_return(p, r)
                 return r
-        if cls == SyscallClass.COMMAND:
+        if cls == 2:  # Command: the hot path, so first and with plain int compares
             drv = self.drivers.get(r0)
             r = drv.command(r1, r2, r3, p.pid) if drv is not None else SyscallReturn.failure(ErrorCode.NODEVICE)
             self._record("cmd", p, (r0, r1, r2, r3, r))
@@ -448,7 +460,8 @@ class Kernel:
 
     def _set_return(self, p: Process, r) -> None:
         """``set_syscall_return_value``: Running again; faults if the stacked frame is not writable."""
-        if not (p.memory_start <= p.sp - 32 and p.sp <= p.app_break):
+        sp = p.sp
+        if sp > p.app_break or sp - 32 < p.memory_start:
             self.fault(p, "the syscall return value could not be written: the stacked frame at "
                           f"{p.sp - 32:#x} is outside the app's memory (app break {p.app_break:#x})")
             return
@@ -949,63 +962,69 @@ class Kernel:
         Returns True if an event happened, False if nothing could happen before
         ``limit`` (time is then at ``limit``) or at all (``limit`` None: idle).
         """
-        costs = self.costs
+        hw = self._hw
+        sched = self.scheduler
         while True:
             if self.panicked:
                 return False
-            hw_t = self.next_hw_time()
-            if hw_t is not None and hw_t <= self.now:
-                e = heapq.heappop(self._hw)
+            while hw and hw[0].cancelled:
+                heapq.heappop(hw)
+            hw_t = hw[0].time if hw else None
+            now = self.now
+            if hw_t is not None and hw_t <= now:
+                e = heapq.heappop(hw)
                 self._hw_run(e.fn, e.label)
                 return True
+            if limit is not None and now >= limit:
+                return False
             p = self.current
             if p is not None:
-                if not self.schedulable(p):
-                    self.scheduler.result(p, "no_work")
+                st = p.state.kind
+                if not ((st is _RUNNING and p.program is not None) or self.schedulable(p)):
+                    sched.result(p, "no_work")
                     self.current = p = None
-                elif self.slice_end is not None and self.slice_end - self.now <= MIN_QUANTA_THRESHOLD_NS:
+                elif self.slice_end is not None and self.slice_end - now <= MIN_QUANTA_THRESHOLD_NS:
                     p.timeslice_expirations += 1
-                    self.scheduler.result(p, "expired")
+                    sched.result(p, "expired")
                     self.current = None
-                    self._event()
+                    self.ev += 1
                     self._record("timeslice", p, ())
                     return True
-                elif not self.scheduler.continue_process(p, self):
+                elif sched.preemptive and not sched.continue_process(p, self):
                     self.current = p = None
             if p is None:
-                p = self.scheduler.next(self)
+                p = sched.next(self)
                 if p is None:
                     if hw_t is not None and (limit is None or hw_t <= limit):
-                        self.now = max(self.now, hw_t)
+                        self.now = max(now, hw_t)
                         continue
-                    if limit is not None and limit > self.now:
+                    if limit is not None and limit > now:
                         self.now = limit
                     return False
                 self.current = p
-                ts = self.scheduler.timeslice_ns
-                self.slice_end = None if ts is None else self.now + ts
+                ts = sched.timeslice_ns
+                self.slice_end = None if ts is None else now + ts
                 if p is not self.last_run:
                     self.stats.context_switches += 1
-                    self._charge(costs.context_switch)
+                    self._charge(self.costs.context_switch)
                     self.last_run = p
-            k = p.state.kind
-            if k is not _RUNNING:
-                self._event()
+            if p.state.kind is not _RUNNING:
+                self.ev += 1
                 self._deliver_one(p)
                 return True
             # A Running app program.
             if p.compute_left:
-                horizon = self.now + p.compute_left
+                horizon = now + p.compute_left
                 if hw_t is not None and hw_t < horizon:
                     horizon = hw_t
                 if self.slice_end is not None and self.slice_end < horizon:
                     horizon = self.slice_end
                 if limit is not None and limit < horizon:
                     horizon = limit
-                if horizon <= self.now:
+                if horizon <= now:
                     return False
-                p.compute_left -= horizon - self.now
-                self.compute_ns_total += horizon - self.now
+                p.compute_left -= horizon - now
+                self.compute_ns_total += horizon - now
                 self.now = horizon
                 continue
             self._run_app(p)
@@ -1013,7 +1032,7 @@ class Kernel:
 
     def _run_app(self, p: Process) -> None:
         """Ask the app for its next action: a syscall (one event), a computation, or a fault."""
-        self._event()
+        self.ev += 1
         try:
             action = p.program.resume(p.pending_return)
         except MemoryFault as exc:

@@ -205,8 +205,14 @@ class Process:
 
     # -- identity ------------------------------------------------------------------
     @property
-    def pid(self) -> ProcessId:
-        return ProcessId(self.index, self.identifier)
+    def identifier(self) -> int:
+        return self._identifier
+
+    @identifier.setter
+    def identifier(self, value: int) -> None:
+        # The ProcessId is built once per instance: capsules get it on every syscall.
+        self._identifier = value
+        self.pid = ProcessId(self.index, value)
 
     @property
     def memory_end(self) -> int:

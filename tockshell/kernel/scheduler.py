@@ -16,6 +16,8 @@ class Scheduler:
     name = "?"
     #: Timeslice in ns, or None (cooperative: a dummy timer always reports time left).
     timeslice_ns: int | None = None
+    #: Whether continue_process can say no (only then does the loop ask it).
+    preemptive = False
 
     def next(self, kernel):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -74,6 +76,7 @@ class Priority(Scheduler):
 
     name = "priority"
     timeslice_ns = None
+    preemptive = True
 
     def next(self, kernel):
         for p in kernel.processes:
