@@ -922,7 +922,7 @@ class Kernel:
                 self._charge(self.costs.upcall)
                 self.stats.upcalls_delivered += 1
                 p.state = RUNNING
-                p.in_handler = 1
+                p.in_handler = 0 if t.source is None else 1  # _start is not a handler: main runs on
                 p.pending_return = None
                 label = ""
                 if t.source is None:
