@@ -697,10 +697,14 @@ class Kernel:
         self._record("remove_pending", p, (uid.driver_num, uid.subscribe_num, n))
         return n
 
-    def remove_upcall(self, p: Process, uid: UpcallId) -> bool:
-        """Remove the first pending task for ``uid`` (``remove_upcall``)."""
+    def remove_upcall(self, p: Process, uid: UpcallId, args: tuple[int, int, int] | None = None) -> bool:
+        """Remove the first pending task for ``uid`` (``remove_upcall``).
+
+        ``args`` narrows it to the task carrying exactly those three arguments,
+        for a capsule that must withdraw one particular upcall among several.
+        """
         for i, t in enumerate(p.tasks):
-            if t.upcall_id == uid and t.kind != "IPC":
+            if t.upcall_id == uid and t.kind != "IPC" and (args is None or t.args == args):
                 del p.tasks[i]
                 return True
         return False
