@@ -264,7 +264,8 @@ class SyscallReturn:
         """The Rust Debug form used in ``trace_syscalls`` lines."""
         k = self.kind
         if k in ("SuccessPtr", "SuccessAddr"):
-            inner = f"CapabilityPtr {{ ptr: {self.values[0]:#x} }}" if k == "SuccessPtr" else f"{self.values[0]:#x}"
+            # SuccessAddr holds a usize, which derive(Debug) prints in decimal.
+            inner = f"CapabilityPtr {{ ptr: {self.values[0]:#x} }}" if k == "SuccessPtr" else str(self.values[0])
             return f"{k}({inner})"
         parts: list[str] = []
         if self.error is not None:
@@ -352,22 +353,30 @@ SYSCALL_CLASS_DEBUG = {
 
 
 def syscall_debug(cls: SyscallClass, regs: tuple[int, int, int, int]) -> str:
-    """The Debug form of ``kernel::syscall::Syscall`` (as "Last Syscall:" prints it)."""
+    """The Debug form of ``kernel::syscall::Syscall`` (as "Last Syscall:" and "Filtered:" print it).
+
+    It is Rust's derived Debug: usize fields in decimal, pointers in hex, the
+    upcall pointer and appdata wrapped as ``CapabilityPtr`` / ``MachineRegister``.
+    """
     r0, r1, r2, r3 = regs
     if cls == SyscallClass.YIELD:
-        which = YieldKind(r0).debug if r0 in (0, 1, 2) else str(r0)
+        if r0 == 0:
+            return f"Yield {{ yield_type: NoWait {{ ptr: {r1:#x} }} }}"
+        if r0 == 1:
+            return "Yield { yield_type: Wait }"
         if r0 == 2:
-            return (f"Yield {{ which: {which}, param_a: {r1:#x}, param_b: {r2} }}")
-        return f"Yield {{ which: {which}, param_a: {r1:#x}, param_b: {r2:#x} }}"
+            return f"Yield {{ yield_type: WaitFor {{ driver_number: {r1}, subdriver_number: {r2} }} }}"
+        return f"Yield {{ yield_type: {r0} }}"  # never decoded by Tock (the process faults)
     if cls == SyscallClass.SUBSCRIBE:
-        return (f"Subscribe {{ driver_number: {r0:#x}, subdriver_number: {r1}, "
-                f"upcall_ptr: {r2:#x}, appdata: {r3:#x} }}")
+        return (f"Subscribe {{ driver_number: {r0}, subdriver_number: {r1}, "
+                f"upcall_ptr: CapabilityPtr {{ ptr: {r2:#x} }}, "
+                f"appdata: MachineRegister {{ value: CapabilityPtr {{ ptr: {r3:#x} }} }} }}")
     if cls == SyscallClass.COMMAND:
-        return (f"Command {{ driver_number: {r0:#x}, subdriver_number: {r1}, "
-                f"arg0: {r2:#x}, arg1: {r3:#x} }}")
+        return (f"Command {{ driver_number: {r0}, subdriver_number: {r1}, "
+                f"arg0: {r2}, arg1: {r3} }}")
     if cls in (SyscallClass.ALLOW_RW, SyscallClass.ALLOW_RO, SyscallClass.ALLOW_UR):
-        return (f"{SYSCALL_CLASS_DEBUG[cls]} {{ driver_number: {r0:#x}, subdriver_number: {r1}, "
+        return (f"{SYSCALL_CLASS_DEBUG[cls]} {{ driver_number: {r0}, subdriver_number: {r1}, "
                 f"allow_address: {r2:#x}, allow_size: {r3} }}")
     if cls == SyscallClass.MEMOP:
-        return f"Memop {{ operand: {r0}, arg0: {r1:#x} }}"
+        return f"Memop {{ operand: {r0}, arg0: {r1} }}"
     return f"Exit {{ which: {r0}, completion_code: {r1} }}"

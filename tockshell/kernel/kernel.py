@@ -230,7 +230,6 @@ class Kernel:
         except ValueError:
             raise KernelAPIError(f"no free process slot (the board has {self.config.num_procs}; "
                                  f"config num_procs = N on a fresh board)") from None
-        self.grants_finalized = True
         package = package if package is not None else name
         kmem = self.initial_kernel_memory_size
         min_ram = max(_align_up(ram, 4), 32)
@@ -255,6 +254,8 @@ class Kernel:
             app_start_offset = header_len
         if init_fn_offset is None:
             init_fn_offset = header_len + 0x40 + 1  # thumb bit set, as elf2tab records it
+        # Only now, with every check passed, may the kernel change (a refused load leaves no trace).
+        self.grants_finalized = True
         p = Process(index=slot, identifier=self._new_identifier(), name=name, package=package,
                     short_id=ShortId(short_id), memory_start=memory_start, memory_len=memory_len,
                     flash_start=flash_start, flash=bytearray(flash_bytes), header_len=header_len,
@@ -521,9 +522,11 @@ class Kernel:
                 g.upcalls[sub] = (fn, appdata)
                 g.write_slot(p.ram, p.memory_start, "upcall", sub, appdata, fn)
                 r = SyscallReturn.of_kind("SubscribeSuccess", (old_fn, old_data))
-        self._record("subscribe", p, (drv_num, sub, fn, appdata, r))
+        # Tock clears pending upcalls before it prints the subscribe line (kernel.rs),
+        # so the remove_pending_upcalls trace line comes first.
         if r.is_success:
             self.remove_pending_upcalls(p, UpcallId(drv_num, sub))
+        self._record("subscribe", p, (drv_num, sub, fn, appdata, r))
         self._set_return(p, r)
         return r
 
@@ -611,7 +614,7 @@ class Kernel:
             if arg >= len(p.writeable_flash_regions) or p.writeable_flash_regions[arg][1] == 0:
                 return SyscallReturn.failure(ErrorCode.FAIL)
             off, size = p.writeable_flash_regions[arg]
-            return SyscallReturn.of_kind("SuccessAddr", (p.flash_start + off + (size if op == 9 else 0),))
+            return SyscallReturn.of_kind("SuccessPtr", (p.flash_start + off + (size if op == 9 else 0),))
         if op in (10, 11):
             if p.memory_start <= arg < p.memory_end:
                 if op == 10:
@@ -941,6 +944,11 @@ class Kernel:
             elif t.kind == "ReturnValue":
                 self.stats.null_events_dropped += 1
                 self._record("null_dropped", p, (t.upcall_id.driver_num, t.upcall_id.subscribe_num))
+                # do_process breaks out here (NoWorkLeft): the scheduler rotates even if
+                # more tasks are queued behind the dropped event.
+                if self.current is p:
+                    self.scheduler.result(p, "no_work")
+                    self.current = None
             else:
                 self._record("ipc_task", p, (t.ipc_type.value, t.caller.identifier))
                 if self.ipc is not None:
