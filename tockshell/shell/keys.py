@@ -1,0 +1,147 @@
+"""Key bindings of the REPL, and the rule for when Enter submits.
+
+Enter submits the buffer when it is a complete input: every ``{`` closed and
+the last line not ending in ``\\`` (the language's line continuation).
+Otherwise Enter opens a new line, indented to the block depth, and the shell
+shows the ``... `` continuation prompt. This is the rule ptpython uses for
+Python, applied to tsh: nothing to learn, and a pasted scenario with blocks
+arrives as whole statements.
+
+Other keys:
+
+* Enter with a completion selected in the menu applies it (pgcli's habit)
+  instead of submitting a half-typed line;
+* Alt-Enter (Esc Enter) always inserts a newline, to start a multi-line
+  input on purpose;
+* Ctrl-C clears the line, Ctrl-D on an empty line exits (prompt_toolkit's
+  own behaviour: ``prompt()`` raises KeyboardInterrupt / EOFError and the
+  REPL loop handles them).
+
+:func:`input_incomplete` and :func:`block_depth` are pure functions used by
+both the interactive and the piped shell.
+"""
+
+from __future__ import annotations
+
+__all__ = ["block_depth", "input_incomplete", "make_key_bindings", "INDENT"]
+
+INDENT = "  "
+
+
+def _scan(text: str) -> tuple[int, bool]:
+    """(open-brace depth, whether the last line ends in a continuation ``\\``),
+    ignoring braces inside strings, byte strings and comments."""
+    depth = 0
+    in_string = False
+    continued = False
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if in_string:
+            if c == "\\" and i + 1 < n and text[i + 1] != "\n":
+                i += 2
+                continue
+            if c == '"' or c == "\n":
+                # A string cannot span lines: a newline ends a broken one, so one
+                # bad quote does not swallow the rest of a pasted script.
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        i += 1
+    last = text.rsplit("\n", 1)[-1]
+    stripped = last.rstrip(" \t")
+    if stripped.endswith("\\"):
+        # The backslash continues the line only outside a comment or string.
+        continued = not _ends_inside(stripped)
+    return depth, continued
+
+
+def _ends_inside(line: str) -> bool:
+    """Whether the end of ``line`` lies in a string or a comment."""
+    in_string = False
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if in_string:
+            if c == "\\" and i + 1 < len(line):
+                i += 2
+                continue
+            if c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c == "#":
+            return True
+        i += 1
+    return in_string
+
+
+def block_depth(text: str) -> int:
+    """How many ``{`` are still open at the end of ``text`` (never below 0)."""
+    return max(_scan(text)[0], 0)
+
+
+def input_incomplete(text: str) -> bool:
+    """True when ``text`` needs more lines before it can run: an unclosed
+    ``{`` or a last line ending in ``\\``. An extra ``}`` makes it complete
+    (the parser will then say what is wrong)."""
+    depth, continued = _scan(text)
+    return depth > 0 or continued
+
+
+def make_key_bindings():
+    """The REPL's key bindings (merged over prompt_toolkit's defaults)."""
+    from prompt_toolkit.filters import Condition, has_completions, has_focus, has_selection
+    from prompt_toolkit.enums import DEFAULT_BUFFER
+    from prompt_toolkit.key_binding import KeyBindings
+
+    kb = KeyBindings()
+    in_buffer = has_focus(DEFAULT_BUFFER) & ~has_selection
+
+    @Condition
+    def completion_selected() -> bool:
+        from prompt_toolkit.application.current import get_app
+
+        state = get_app().current_buffer.complete_state
+        return state is not None and state.current_completion is not None
+
+    @kb.add("enter", filter=in_buffer & has_completions & completion_selected)
+    def _apply_completion(event) -> None:
+        buf = event.current_buffer
+        buf.apply_completion(buf.complete_state.current_completion)
+
+    @kb.add("enter", filter=in_buffer & ~(has_completions & completion_selected))
+    def _enter(event) -> None:
+        buf = event.current_buffer
+        doc = buf.document
+        # A complete input runs wherever the cursor is (as in any shell after
+        # editing a recalled line); Alt-Enter is there to split a line.
+        if not input_incomplete(doc.text):
+            buf.validate_and_handle()
+            return
+        depth = block_depth(doc.text_before_cursor)
+        buf.insert_text("\n" + INDENT * depth)
+
+    @kb.add("escape", "enter", filter=in_buffer)
+    def _newline(event) -> None:
+        event.current_buffer.insert_text("\n")
+
+    @kb.add("}", filter=in_buffer)
+    def _close_brace(event) -> None:
+        # Dedent a closing brace typed on an otherwise blank line.
+        buf = event.current_buffer
+        line = buf.document.current_line_before_cursor
+        if line and not line.strip() and buf.document.current_line_after_cursor.strip() == "":
+            cut = min(len(INDENT), len(line))
+            buf.delete_before_cursor(cut)
+        buf.insert_text("}")
+
+    return kb
