@@ -465,3 +465,28 @@ def test_results_print_in_trd104_terms(k):
     a.allow_ro(REG, 0, b"short")
     r = a.cmd(REG, 1)
     assert str(r) == "Failure(SIZE)" and r.variant == Variant.FAILURE
+
+
+def test_set_policy_entry_point_shared_with_ipcmgr(board, k):
+    d = board.driver("registry_name")
+    d.set_policy("register", "svc", ("owner",))
+    d.set_policy("clients", "svc", ("anyone",))  # no discovery validation upstream: ignored
+    with pytest.raises(ValueError):
+        d.set_policy("bogus", "svc", ("x",))
+    m = App(k, "mallory")
+    m.allow_ro(REG, 0, m.name20("svc"))
+    assert m.cmd(REG, 1).error == ErrorCode.FAIL
+    c = App(k, "cli")
+    c.allow_ro(REG, 0, c.name20("svc"))
+    assert c.cmd(REG, 2).is_success  # discovery is never filtered
+
+
+def test_filter_off_flag_is_null(board):
+    d = board.driver("registry_name")
+    d.set_config("filter", "deny")
+    d.set_config("filter", False)
+    assert d.config_keys()["filter"] == "null"
+    d.set_config("filter", 0x42)
+    assert d.config_keys()["filter"] == "0x42"
+    d.set_config("filter", "solo")
+    assert d.config_keys()["filter"] == "solo"

@@ -135,7 +135,7 @@ class RegistrationPolicy:
         if callable(value):
             self.function = value
             return
-        if value is None or value in ("null", "none", "off"):
+        if value is None or value is False or value in ("null", "none", "off"):
             self.mode = "null"
         elif value == "deny":
             self.mode = "deny"
@@ -204,6 +204,22 @@ class _Registry(SyscallDriver):
         """``policy register NAME allow LIST`` for this registry."""
         self.policy.add_rule(self._policy_key(name), allow)
 
+    def set_policy(self, kind: str, name: str | bytes, items) -> None:
+        """The board-policy entry point shared with the IPC Manager (``policy register|clients``).
+
+        ``register`` rules apply at registration. ``clients`` rules are accepted
+        and ignored: upstream's registries validate only the registering
+        service (comments mark where discovery validation would go; none exists).
+        """
+        if kind == "register":
+            self.policy_register(name, items)
+        elif kind != "clients":
+            raise ValueError(f"a policy is 'register' or 'clients', not '{kind}'")
+
+    def reset_stats(self) -> None:
+        """``stats reset``."""
+        self._stats = RegistryStats()
+
     def _policy_key(self, name: str | bytes) -> bytes:
         return name.encode() if isinstance(name, str) else bytes(name)
 
@@ -213,6 +229,7 @@ class _Registry(SyscallDriver):
 
     def reset(self) -> None:
         self._stats = RegistryStats()
+        self.policy = RegistrationPolicy()
 
     def config_keys(self) -> dict[str, str]:
         return {"filter": self.policy.describe_mode()}

@@ -127,9 +127,14 @@ class IpcRelayRequest(SyscallDriver):
         dropped_responses, failures."""
         return self._stats.as_dict()
 
+    def reset_stats(self) -> None:
+        """``stats reset``."""
+        self._stats = RelayStats()
+
     def reset(self) -> None:
         self._stats = RelayStats()
         self.fail_copies = 0
+        self.scan = "round_robin"
 
     def config_keys(self) -> dict[str, str]:
         return {"scan": self.scan, "fail_copies": str(self.fail_copies)}
