@@ -175,6 +175,9 @@ class Kernel:
         """Register a capsule at its driver number (the board's ``SyscallDriverLookup``)."""
         if driver.driver_num in self.drivers:
             raise KernelAPIError(f"driver {driver.driver_num:#x} is already on this board")
+        if driver.grant is not None and self.grants_finalized:
+            # Checked before attaching so a refused driver leaves the board as it was.
+            raise KernelAPIError("Grants finalized. Cannot create a new grant.")
         driver.attach(self)
         self.drivers[driver.driver_num] = driver
         if driver.grant is not None:
@@ -868,10 +871,13 @@ class Kernel:
             h(p, old, cause)
 
     def try_restart(self, p: Process | str, code: int | None = None, cause: str = "restarted") -> None:
-        """``try_restart``: terminate (unless already), then ``reset``; new ProcessId, ``_start`` queued."""
+        """``try_restart``: terminate, then ``reset``; new ProcessId, ``_start`` queued (not when Terminated)."""
         p = self.process(p)
-        if p.state.kind is not StateKind.TERMINATED:
-            self.terminate(p, code, cause=cause)
+        if p.state.kind is StateKind.TERMINATED:
+            # Tock's try_restart does nothing to a Terminated process: only start() (boot) may.
+            raise KernelAPIError(f"{p.name} is Terminated; restart needs a live or faulted process "
+                                 f"(`boot` starts a Terminated one)")
+        self.terminate(p, code, cause=cause)
         self._reset(p)
         self.stats.restarts += 1
         self._record("restart", p, (p.identifier, p.restart_count))
