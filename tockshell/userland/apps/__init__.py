@@ -166,8 +166,8 @@ def load_user_app(ref: str, base_dir: str | None = None) -> Callable:
     name or its shape is wrong.
     """
     path, sep, name = ref.rpartition(":")
-    if not sep or not path or not name:
-        raise ValueError(f"a user app is named as path.py:Name, not {ref!r}")
+    if not sep or not path or not name.isidentifier():
+        raise ValueError(f"a user app is named as path.py:Name (Name a Python identifier), not {ref!r}")
     full = path if os.path.isabs(path) or base_dir is None else os.path.join(base_dir, path)
     if not os.path.isfile(full):
         raise ValueError(f"app file {path!r} not found" + (f" (looked in {base_dir})" if base_dir else ""))
@@ -189,7 +189,7 @@ def load_user_app(ref: str, base_dir: str | None = None) -> Callable:
         hint = f" (generator functions there: {', '.join(found)})" if found else ""
         raise ValueError(f"{path} has no {name!r}{hint}")
     if not callable(fn):
-        raise ValueError(f"{path}:{name} is a {type(fn).__name__}, not an app's main function")
+        raise ValueError(f"{path}:{name} is not an app's main function (it is {type(fn).__name__})")
     return fn
 
 
