@@ -99,7 +99,7 @@ def test_history_failing_later_warns_once_and_keeps_going(tmp_path):
     ("spawn p \\", True),                      # line continuation
     ("spawn p \\   ", True),
     ("echo \"a\\\\\" \\", True),
-    ("echo \"a \\", False),                    # backslash inside an unterminated string
+    ("spawn p \\\n", True),                      # a piped line keeps its newline
     ("# comment \\", False),
     ("}", False),                              # unbalanced close: let the parser complain
     ("every 1s {\n  at 1ms {\n  }", True),

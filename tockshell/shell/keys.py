@@ -28,12 +28,11 @@ __all__ = ["block_depth", "input_incomplete", "make_key_bindings", "INDENT"]
 INDENT = "  "
 
 
-def _scan(text: str) -> tuple[int, bool]:
-    """(open-brace depth, whether the last line ends in a continuation ``\\``),
-    ignoring braces inside strings, byte strings and comments."""
+def _depth(text: str) -> int:
+    """Open-brace depth at the end of ``text``, ignoring braces inside
+    strings, byte strings and comments."""
     depth = 0
     in_string = False
-    continued = False
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -42,8 +41,7 @@ def _scan(text: str) -> tuple[int, bool]:
                 i += 2
                 continue
             if c == '"' or c == "\n":
-                # A string cannot span lines: a newline ends a broken one, so one
-                # bad quote does not swallow the rest of a pasted script.
+                # A string cannot span lines: a newline ends a broken one.
                 in_string = False
         elif c == '"':
             in_string = True
@@ -56,45 +54,26 @@ def _scan(text: str) -> tuple[int, bool]:
         elif c == "}":
             depth -= 1
         i += 1
-    last = text.rsplit("\n", 1)[-1]
-    stripped = last.rstrip(" \t")
-    if stripped.endswith("\\"):
-        # The backslash continues the line only outside a comment or string.
-        continued = not _ends_inside(stripped)
-    return depth, continued
-
-
-def _ends_inside(line: str) -> bool:
-    """Whether the end of ``line`` lies in a string or a comment."""
-    in_string = False
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if in_string:
-            if c == "\\" and i + 1 < len(line):
-                i += 2
-                continue
-            if c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-        elif c == "#":
-            return True
-        i += 1
-    return in_string
+    return depth
 
 
 def block_depth(text: str) -> int:
-    """How many ``{`` are still open at the end of ``text`` (never below 0)."""
-    return max(_scan(text)[0], 0)
+    """How many ``{`` are still open at the end of ``text`` (never below 0):
+    the indentation of the next line."""
+    return max(_depth(text), 0)
 
 
 def input_incomplete(text: str) -> bool:
     """True when ``text`` needs more lines before it can run: an unclosed
     ``{`` or a last line ending in ``\\``. An extra ``}`` makes it complete
-    (the parser will then say what is wrong)."""
-    depth, continued = _scan(text)
-    return depth > 0 or continued
+    (the parser will then say what is wrong).
+
+    The parser's own rule, so the shell and the language agree on what a
+    complete input is.
+    """
+    from ..lang.parser import is_incomplete
+
+    return is_incomplete(text)
 
 
 def make_key_bindings():
