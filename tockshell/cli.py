@@ -1,0 +1,223 @@
+"""The ``tockshell`` command: the interactive shell, batch runs, syntax checks, demos.
+
+    tockshell                       interactive shell on the default board
+    tockshell run FILE [-p K=V]...  run a scenario: exit 0 if every statement ran and every
+                                    expect held, 1 if an expect failed or a statement was
+                                    refused, 2 on a usage, file or parse error
+    tockshell check FILE            parse only
+    tockshell demo [NAME]           list the shipped scenarios, or run one
+
+Start-up matters (scripts run it in loops), so everything beyond argparse is
+imported lazily, and ``run``/``check`` never import prompt_toolkit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import __version__
+
+__all__ = ["main", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="tockshell",
+        description="A syscall-level REPL and debugger for a model of the Tock 2.3 kernel.",
+        epilog="With no command: the interactive shell. `tockshell demo` lists the guided scenarios.")
+    ap.add_argument("--version", action="version", version=f"tockshell {__version__} (Tock 2.3 kernel model)")
+    ap.add_argument("--board", default="default", help="board profile to start on (default: %(default)s)")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="run a .tsh scenario in batch",
+                         description="Run a .tsh file. Exit 0 when every statement ran and every expect held, "
+                                     "1 when an expect failed or a statement was refused, 2 on a usage, file "
+                                     "or parse error.")
+    run.add_argument("file", help="the .tsh file")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="override `param NAME = DEFAULT` (repeatable)")
+    check = sub.add_parser("check", help="parse a .tsh file without running it")
+    check.add_argument("file", help="the .tsh file")
+    demo = sub.add_parser("demo", help="list the shipped scenarios, or run one")
+    demo.add_argument("name", nargs="?", help="the scenario to run")
+    demo.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                      help="override `param NAME = DEFAULT` (repeatable)")
+    return ap
+
+
+def _params(ap, items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if not eq or not name or not (name[0].isalpha() or name[0] == "_"):
+            ap.error(f"-p takes NAME=VALUE, not '{item}'")
+        out[name] = value
+    return out
+
+
+def _report(err, e, session=None) -> None:
+    """An error with its position, the source line and a caret, on stderr."""
+    source = None
+    if session is not None and e.pos is not None:
+        source = session.sources.get(e.pos.file)
+    sys.stdout.flush()
+    err.write(e.format(source) + "\n")
+    err.flush()
+
+
+def _run_file(session, path: str, echo: bool = False) -> int:
+    from .lang.errors import TshError, TshSyntaxError
+    from .lang.session import ExpectFailed, Quit, TshFileError
+
+    try:
+        session.run_file(path, echo=echo)
+    except Quit as q:
+        return q.code
+    except TshFileError as e:
+        _report(sys.stderr, e, session)
+        return EXIT_USAGE
+    except TshSyntaxError as e:
+        _report(sys.stderr, e, session)
+        return EXIT_USAGE
+    except ExpectFailed as e:
+        _report(sys.stderr, e, session)
+        return EXIT_FAILED
+    except TshError as e:
+        _report(sys.stderr, e, session)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    finally:
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def _warn_unused(session, path: str) -> None:
+    unused = sorted(set(session.params) - session.params_used)
+    for name in unused:
+        sys.stderr.write(f"tockshell: warning: -p {name}=... matches no `param {name}` in {path}\n")
+
+
+def cmd_run(ap, args) -> int:
+    from .lang.session import Session
+
+    params = _params(ap, args.param)
+    session = Session(args.board, out=sys.stdout, interactive=False, params=params)
+    code = _run_file(session, args.file)
+    _warn_unused(session, args.file)
+    return code
+
+
+def cmd_check(ap, args) -> int:
+    from .lang.errors import TshError
+    from .lang.parser import parse
+    from .lang.session import read_script
+
+    try:
+        text = read_script(args.file)
+        program = parse(text, args.file)
+    except TshError as e:
+        sys.stderr.write(e.format(text if "text" in locals() else None) + "\n")
+        return EXIT_USAGE
+    n = len(program.statements)
+    print(f"{args.file}: OK ({n} statement{'s' if n != 1 else ''})")
+    return EXIT_OK
+
+
+def cmd_demo(ap, args) -> int:
+    from .lang.interpreter import scenario_list, scenario_path
+
+    if args.name is None:
+        items = scenario_list()
+        print("scenarios (`tockshell demo NAME` runs one):")
+        for name, desc in items:
+            print(f"  {name:<16} {desc}")
+        return EXIT_OK
+    path = scenario_path(args.name)
+    if path is None:
+        from .lang.errors import suggestion
+
+        sys.stderr.write("tockshell: " + suggestion("demo", args.name, [n for n, _ in scenario_list()]) + "\n")
+        return EXIT_USAGE
+    from .lang.session import Session
+
+    session = Session(args.board, out=sys.stdout, interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+                      params=_params(ap, args.param))
+    print(f"demo {args.name}: each statement is shown as if typed")
+    print()
+    return _run_file(session, path, echo=True)
+
+
+def cmd_repl(args) -> int:
+    from .lang.session import Session
+
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    session = Session(args.board, out=sys.stdout, interactive=interactive)
+    try:
+        from .shell import repl
+    except ModuleNotFoundError as e:
+        if e.name != "tockshell.shell.repl":
+            raise
+        return _plain_loop(session)
+    return repl.main(session)
+
+
+def _plain_loop(session) -> int:
+    """The shell without prompt_toolkit: a plain input() loop with the same prompt."""
+    from .lang.errors import TshError
+    from .lang.session import Quit
+
+    while True:
+        try:
+            line = input(session.prompt())
+        except EOFError:
+            return EXIT_OK
+        except KeyboardInterrupt:
+            print()
+            continue
+        if not line.strip():
+            continue
+        try:
+            session.execute(line)
+        except Quit as q:
+            return q.code
+        except TshError as e:
+            sys.stdout.flush()
+            print(e.format(line), file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``tockshell`` console script."""
+    ap = _parser()
+    args = ap.parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(ap, args)
+        if args.command == "check":
+            return cmd_check(ap, args)
+        if args.command == "demo":
+            return cmd_demo(ap, args)
+        return cmd_repl(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `tockshell run x.tsh | head`: the reader left; nothing more to say.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""``help`` and ``help COMMAND``: every command with a one-line description and an example.
+
+The table is data (:data:`COMMANDS`), so tests can check that every statement
+of the language has an entry and the REPL's completer can offer the topics.
+Extra topics (``drivers``, ``config``, ``fields``, ``patterns``, ``apps``)
+are built from the live session.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .errors import TshError, suggestion
+
+__all__ = ["COMMANDS", "GROUPS", "help_text", "topics"]
+
+
+class Entry(NamedTuple):
+    synopsis: str
+    summary: str
+    example: str
+    details: str = ""
+
+
+#: command word -> entry, in the order `help` lists them within their group.
+COMMANDS: dict[str, Entry] = {
+    # processes and the kernel
+    "board": Entry("board [NAME]", "show the board, or start over on a fresh board profile",
+                   "board cortex-m"),
+    "config": Entry("config KEY = VALUE", "set a kernel, shell or capsule setting (`help config` lists them)",
+                    "config fault_policy = threshold(3)"),
+    "spawn": Entry("spawn NAME [ram=4k grant=2k flash=2k short_id=N package=\"..\" raw=true app=APP]",
+                   "create a process: booted like a libtock-c app (Running), or raw as Tock leaves it",
+                   "spawn client ram=4k short_id=0x42",
+                   "ram is the app memory (the TBF minimum RAM), grant the room left for grants; the RAM\n"
+                   "block is ram + grant + the kernel's structures. raw=true leaves it Yielded with _start\n"
+                   "queued and a 32-byte app break. app=APP runs an app program (`help apps`)."),
+    "list": Entry("list", "the process table (the process console's columns) with each state in words", "list"),
+    "status": Entry("status", "total and active processes, timeslice expirations", "status"),
+    "process": Entry("process NAME", "one process in detail: counters, last syscall, memory map", "process client"),
+    "kernel": Entry("kernel", "the kernel version and the board's drivers", "kernel"),
+    "stop": Entry("stop NAME", "stop a process (it remembers its state)", "stop client"),
+    "start": Entry("start NAME", "resume a stopped process (it does not boot one)", "start client"),
+    "fault": Entry("fault NAME", "fault a process; the board's fault policy decides what follows (alias: crash)",
+                   "fault client"),
+    "terminate": Entry("terminate NAME", "terminate a process (grants and queue wiped)", "terminate client"),
+    "boot": Entry("boot NAME", "start a Terminated process again (new ProcessId)", "boot client"),
+    "restart": Entry("restart NAME", "Tock's try_restart: terminate, reset, new ProcessId, same slot",
+                     "restart client"),
+    # syscalls
+    "command": Entry("NAME: command DRIVER CMD [ARG0 [ARG1]]", "a Command syscall", "client: command led 1 0"),
+    "subscribe": Entry("NAME: subscribe DRIVER NUM HANDLER [APPDATA]",
+                       "a Subscribe syscall; HANDLER is @label, an address or null",
+                       "client: subscribe alarm 0 @tick",
+                       "A @label gets a stable address in the process's flash after the TBF header, so\n"
+                       "pointer validity is checked as Tock does; `@_start` is the entry point."),
+    "allow-rw": Entry("NAME: allow-rw DRIVER NUM BUFFER", "a read-write Allow; BUFFER is ADDR LEN, null, \"text\" "
+                      "or x\"..\" (a literal is placed in the heap first)", "client: allow-rw console 1 0x20000900 16"),
+    "allow-ro": Entry("NAME: allow-ro DRIVER NUM BUFFER", "a read-only Allow", 'client: allow-ro console 1 "hello"'),
+    "allow-ur": Entry("NAME: allow-ur DRIVER NUM BUFFER", "a userspace-readable Allow (class 7)",
+                      "client: allow-ur console 0 null"),
+    "yield": Entry("NAME: yield [wait | no-wait | wait-for DRIVER NUM]",
+                   "a Yield; a task already queued is delivered inside the statement",
+                   "client: yield wait-for alarm 0",
+                   "yield alone is yield wait. A function call leaves the process Running in its handler;\n"
+                   "a null-upcall event is dropped and it stays Yielded; wait-for puts the upcall's\n"
+                   "arguments in $_.r0..r2. Otherwise a later run or step delivers."),
+    "memop": Entry("NAME: memop OP [ARG]", "a Memop: brk sbrk ram_start ram_end flash_start flash_end grant_start "
+                   "flash_regions flash_region_start flash_region_end stack_start heap_start, or a number",
+                   "client: memop sbrk 256"),
+    "exit": Entry("NAME: exit terminate [CODE] | exit restart [CODE]", "an Exit syscall", "client: exit terminate 0"),
+    "syscall": Entry("NAME: syscall CLASS R0 [R1 [R2 [R3]]]", "raw registers, for invalid calls (they fault)",
+                     "client: syscall 9 0"),
+    # memory and state
+    "alloc": Entry("alloc NAME LEN", "bump-allocate in the process's heap; prints and returns the address",
+                   "let buf = alloc client 64"),
+    "write": Entry("write NAME ADDR BYTES", "write \"text\", x\"..\" or a number list into the process's memory",
+                   "write client $buf \"ping\""),
+    "mem": Entry("mem NAME ADDR [LEN]", "hexdump (64 bytes unless LEN); as a value, the bytes", "mem client $buf 16"),
+    "grants": Entry("grants NAME", "the grant region: each grant, its slots, its capsule data, sizes", "grants client"),
+    "upcalls": Entry("upcalls NAME", "the pending task queue, oldest first", "upcalls client"),
+    "allows": Entry("allows NAME", "every buffer the process has allowed", "allows client"),
+    "subscriptions": Entry("subscriptions NAME", "every upcall the process has subscribed", "subscriptions client"),
+    "stats": Entry("stats [reset]", "syscalls, context switches, upcalls, copies, kernel work", "stats"),
+    "trace": Entry("trace [on | off | N]", "Tock's trace_syscalls lines: on/off as they happen, or the newest N",
+                   "trace 10"),
+    # time
+    "step": Entry("step [N]", "N scheduler events (a syscall, an upcall delivery, a hardware event)", "step 3"),
+    "run": Entry("run [for DURATION] [until EXPR]", "advance virtual time; events print as they happen",
+                 "run for 10ms until client.queue > 0",
+                 "Without a bound a run stops when nothing can happen, or after run.max_events events.\n"
+                 "A manual process that is Running is never scheduled: its upcalls wait for its yield."),
+    "now": Entry("now", "the virtual time (a value for let)", "let t0 = now"),
+    "press": Entry("press button N", "press and release a button (two hardware events)", "press button 0"),
+    "console": Entry("console input DATA", "bytes arriving on the console UART", 'console input "hi\\n"'),
+    "at": Entry("at TIME { ... }", "run statements at a virtual time (at +D: from now)", "at 5ms { press button 0 }"),
+    "every": Entry("every PERIOD [for DURATION] { ... }", "run statements periodically",
+                   "every 1ms for 10ms { press button 1 }"),
+    # scripts
+    "let": Entry("let NAME = EXPR | STATEMENT", "set a variable (a syscall, alloc, mem or now gives its value)",
+                 "let r = client: command led 0"),
+    "echo": Entry("echo [EXPR ...]", "print values on one line", 'echo "queue:" client.queue'),
+    "print": Entry("print EXPR", "print a value as the shell shows values", "print $_"),
+    "expect": Entry("expect EXPR", "fail the run (file:line, both sides) unless EXPR holds",
+                    "expect $_ == Failure(NODEVICE)"),
+    "include": Entry("include FILE", "run another .tsh file (relative to this one)", "include setup.tsh"),
+    "param": Entry("param NAME = DEFAULT", "a variable `tockshell run -p NAME=V` can override", "param n = 3"),
+    "pause": Entry("pause", "wait for Enter when interactive; nothing in batch", "pause"),
+    "explain": Entry("explain", "the last event in words, with why anything was refused", "explain"),
+    "quit": Entry("quit", "leave the shell or end the script", "quit"),
+    "help": Entry("help [COMMAND | TOPIC]", "this help; topics: drivers config fields patterns apps", "help yield"),
+    "demo": Entry("demo [NAME]", "list the shipped scenarios, or run one on a fresh board", "demo hello"),
+}
+
+GROUPS = [
+    ("Processes and the kernel", ["board", "config", "spawn", "list", "status", "process", "kernel", "stop",
+                                  "start", "fault", "terminate", "boot", "restart"]),
+    ("Syscalls (NAME: ...)", ["command", "subscribe", "allow-rw", "allow-ro", "allow-ur", "yield", "memop", "exit",
+                              "syscall"]),
+    ("Memory and kernel state", ["alloc", "write", "mem", "grants", "upcalls", "allows", "subscriptions", "stats",
+                                 "trace"]),
+    ("Time and events", ["step", "run", "now", "press", "console", "at", "every"]),
+    ("Scripts", ["let", "echo", "print", "expect", "include", "param", "pause", "explain", "quit", "help", "demo"]),
+]
+
+_ALIASES = {"crash": "fault", "source": "include", "allow": "allow-rw", "wait": "yield"}
+_TOPICS = ("drivers", "config", "fields", "patterns", "apps", "expressions")
+
+
+def topics() -> list[str]:
+    """Every word `help` accepts."""
+    return list(COMMANDS) + list(_ALIASES) + list(_TOPICS)
+
+
+def _overview(session) -> str:
+    lines = ["tsh commands (`help COMMAND` for details, `demo` for guided scenarios):"]
+    for title, words in GROUPS:
+        lines.append(f"{title}:")
+        for w in words:
+            e = COMMANDS[w]
+            lines.append(f"  {w:<14} {e.summary}")
+    extra = _plugin_entries()
+    if extra:
+        lines.append("More (from plugins):")
+        for w, e in extra.items():
+            lines.append(f"  {w:<14} {e.summary}")
+    lines.append("Topics: " + " ".join(_TOPICS))
+    return "\n".join(lines)
+
+
+def _plugin_entries() -> dict[str, Entry]:
+    """Help entries plugins registered (a module-level HELP dict of word -> Entry-like tuples)."""
+    import sys
+
+    out: dict[str, Entry] = {}
+    from .session import PLUGIN_MODULES
+
+    for name in PLUGIN_MODULES:
+        mod = sys.modules.get(name)
+        table = getattr(mod, "HELP", None)
+        if isinstance(table, dict):
+            for w, e in table.items():
+                if w not in COMMANDS:
+                    out[w] = Entry(*e) if not isinstance(e, Entry) else e
+    return out
+
+
+def _entry_text(word: str, e: Entry) -> str:
+    lines = [f"{e.synopsis}", f"  {e.summary}"]
+    if e.details:
+        lines += ["  " + line for line in e.details.splitlines()]
+    lines.append(f"  example: {e.example}")
+    return "\n".join(lines)
+
+
+def help_text(session, topic: str | None = None, node=None) -> str:
+    """The text of ``help`` or ``help TOPIC``; a did-you-mean TshError for an unknown topic."""
+    if not topic:
+        return _overview(session)
+    word = topic.split()[0]
+    word = _ALIASES.get(word, word)
+    if word in COMMANDS:
+        return _entry_text(word, COMMANDS[word])
+    extra = _plugin_entries()
+    if word in extra:
+        return _entry_text(word, extra[word])
+    if word == "drivers":
+        k = session.kernel
+        lines = ["drivers on this board (by name or number in syscalls):"]
+        for num in sorted(k.drivers):
+            d = k.drivers[num]
+            g = d.grant
+            slots = f"{g.upcalls} upcalls, {g.allow_ro} ro, {g.allow_rw} rw" if g else "no grant"
+            lines.append(f"  {d.name:<14} {num:#08x}  {slots:<26} {d.summary}".rstrip())
+        return "\n".join(lines)
+    if word == "config":
+        from .commands import CONFIG_KEYS
+        from .interpreter import all_config_keys
+
+        lines = ["config keys (config KEY = VALUE), with their current values:"]
+        for key, value in all_config_keys(session).items():
+            ck = CONFIG_KEYS.get(key)
+            lines.append(f"  {key:<24} {value:<20} {ck.help if ck else ''}".rstrip())
+        return "\n".join(lines)
+    if word == "fields":
+        from .commands import PROCESS_FIELDS
+
+        lines = ["process fields (p.FIELD in expressions):"]
+        for name, (_, text) in PROCESS_FIELDS.items():
+            lines.append(f"  {name:<16} {text}")
+        lines.append("result fields: $_.r0 .. $_.r3 (registers as the kernel wrote them), $_.error, $_.value, "
+                     "$_.values[i]")
+        return "\n".join(lines)
+    if word in ("patterns", "expressions"):
+        return ("expressions: numbers (42 0x1F 1_000 4k 10ms), \"strings\", x\"bytes\", $vars, + - * / %,\n"
+                "  == != < <= > >=, and or not, process fields (client.state), mem(p, ADDR, LEN), len(x), hex(n)\n"
+                "result patterns compare only what they name:\n"
+                "  Success               every success variant\n"
+                "  Failure(NODEVICE)     every failure carrying NODEVICE\n"
+                "  Success(u32=3)        only Success-with-u32 holding 3\n"
+                "  Failure(INVAL, 0x20001000, 16)   the error, then the values in order\n"
+                "bytes compare equal to a string with the same UTF-8 bytes: expect client.console == \"hi\"")
+    if word == "apps":
+        try:
+            from ..userland import apps
+        except ImportError:
+            apps = None
+        fn = getattr(apps, "app_help", None)
+        if fn is None:
+            return "app programs are not available yet"
+        return fn()
+    raise TshError(suggestion("help topic", word, topics()), getattr(node, "pos", None))
