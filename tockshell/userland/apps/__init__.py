@@ -240,6 +240,8 @@ def _show_default(p: Param) -> str:
         return "auto" if p.choices else "none"
     if isinstance(d, bool):
         return "on" if d else "off"
+    if isinstance(d, str) and p.choices:
+        return d
     if isinstance(d, str):
         esc = d.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
         return f'"{esc}"'
