@@ -177,3 +177,34 @@ def test_context_switches_and_costs_are_counted():
     k.run(until=30 * MS)
     assert k.stats.context_switches == 3
     assert k.stats.kernel_cycles >= 3 * k.costs.context_switch + 2 * k.costs.upcall
+
+
+def test_a_restarting_app_keeps_its_timeslice():
+    """exit-restart inside do_process: the new instance runs on in the same slice, so others get their turn."""
+    def restarter(app):
+        yield ("compute", 4 * MS)
+        yield ("syscall", 6, 1, 0, 0, 0)
+
+    b = free_board()
+    k = b.kernel
+    a = k.create_process("a", program=Script(restarter))
+    k.create_process("b", program=Script(computer))
+    k.run(until=20 * MS + 1)
+    assert expirations(k) == [("a", 10 * MS), ("b", 20 * MS)]
+    assert a.restart_count == 2
+
+
+def test_a_terminated_app_leaves_the_cpu():
+    def quitter(app):
+        yield ("compute", 1 * MS)
+        yield ("syscall", 6, 0, 7, 0, 0)
+
+    b = free_board()
+    k = b.kernel
+    a = k.create_process("a", program=Script(quitter))
+    k.create_process("b", program=Script(computer))
+    k.run(until=2 * MS)
+    assert a.state.name == "Terminated" and a.completion_code == 7
+    assert k.scheduler.order == [1, 0]  # NoWorkLeft sent it to the tail
+    k.run(until=11 * MS + 1)
+    assert expirations(k) == [("b", 11 * MS)]

@@ -864,6 +864,8 @@ class Kernel:
         p.in_handler = 0
         p.compute_left = 0
         if self.current is p:
+            # do_process ends with NoWorkLeft: round robin moves the process to the tail.
+            self.scheduler.result(p, "no_work")
             self.current = None
         if cause != "restarted" and cause != "faulted":
             self._record("terminate", p, (code,))
@@ -877,8 +879,15 @@ class Kernel:
             # Tock's try_restart does nothing to a Terminated process: only start() (boot) may.
             raise KernelAPIError(f"{p.name} is Terminated; restart needs a live or faulted process "
                                  f"(`boot` starts a Terminated one)")
+        # do_process carries on with the restarted process (it is ready: _start is queued),
+        # in the same timeslice and without a trip to the tail of the scheduler's list.
+        running = self.current is p
+        if running:
+            self.current = None
         self.terminate(p, code, cause=cause)
         self._reset(p)
+        if running:
+            self.current = p
         self.stats.restarts += 1
         self._record("restart", p, (p.identifier, p.restart_count))
         if p.booted and p.program is None:
