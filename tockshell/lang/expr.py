@@ -20,7 +20,7 @@ from ..kernel import MemoryFault
 from . import ast
 from .commands import PROCESS_FIELDS, process_field
 from .errors import TshError, suggestion
-from .values import Pattern, ProcessRef, ResultValue, Symbol, equal, show, truthy, type_name
+from .values import Pattern, ProcessRef, ResultValue, Symbol, Time, equal, show, truthy, type_name
 
 __all__ = ["evaluate", "evaluate_int", "evaluate_bytes", "expr_text", "CONSTANTS"]
 
@@ -72,7 +72,7 @@ def _number(s, e, pos):
 
 
 def _duration(s, e, pos):
-    return e.nanoseconds
+    return Time(e.nanoseconds)
 
 
 def _size(s, e, pos):
@@ -124,7 +124,7 @@ def _name(s, e, pos):
                 return ProcessRef(p.name)
             return _fields(s, e, ProcessRef(p.name), rest, key, pos)
     if word == "now":
-        return k.now
+        return Time(k.now)
     known = [p.name for p in k.live_processes()] + list(CONSTANTS)
     if len(parts) > 1:
         raise _err(e, suggestion("process", parts[0], [p.name for p in k.live_processes()]), pos)
@@ -175,10 +175,10 @@ def _binary(s, e, pos):
     b = evaluate(s, e.right, pos)
     op = e.op
     if _is_int(a) and _is_int(b):
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
+        if op in ("+", "-"):
+            r = a + b if op == "+" else a - b
+            # A time plus or minus a duration is still a time.
+            return Time(r) if isinstance(a, Time) or isinstance(b, Time) else r
         if op == "*":
             return a * b
         if b == 0:

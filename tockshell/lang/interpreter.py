@@ -25,7 +25,7 @@ from .commands import (CONFIG_KEYS, SPAWN_KEYS, ConfigValue, SpawnContext, confi
                        statement)
 from .errors import TshError, suggestion
 from .expr import CONSTANTS, compare, evaluate, evaluate_bytes, evaluate_int, expr_text
-from .values import Pattern, ResultValue, Symbol, format_time, show, show_echo, truthy
+from .values import Pattern, ResultValue, Symbol, Time, format_time, show, show_echo, truthy
 
 __all__ = ["all_config_keys", "CONFIG_VALUE_WORDS", "scenario_list", "scenario_path", "run_demo",
            "MEMOP_OPS", "CLASS_NUMBERS", "driver_number"]
@@ -78,8 +78,7 @@ def running(s, node):
         raise s.error(node.process, f"{p.name} runs the app '{getattr(p.program, 'name', '?')}'; its syscalls "
                                     f"come from the app (spawn a process without app= to drive it by hand)")
     if p.state.kind is not StateKind.RUNNING:
-        raise s.error(node.process, f"{p.name} is {p.state.name}: {k.state_sentence(p)}; only a Running process "
-                                    f"can make a syscall")
+        raise s.error(node.process, f"{render.state_phrase(s, p)}; only a Running process can make a syscall")
     return p
 
 
@@ -108,7 +107,7 @@ def do_syscall(s, node, p, cls: int, regs: tuple) -> Any:
     if cls == SyscallClass.YIELD and not isinstance(r, YieldWaitForReturn):
         s.say("  " + _after_yield(s, p, regs, recs))
     elif cls == SyscallClass.EXIT and r is None:
-        s.say(f"  {p.name} is now {p.state.debug()}: {k.state_sentence(p)}")
+        s.say("  " + render.state_phrase(s, p))
     return s.last_result
 
 
@@ -127,10 +126,10 @@ def _after_yield(s, p, regs, recs) -> str:
         if rec.kind == "ipc_task":
             return render.event_text(s, rec) or ""
         if rec.kind == "fault":
-            return f"{p.name} is now {p.state.debug()}: {k.state_sentence(p)}"
+            return render.state_phrase(s, p)
     if regs[0] == 0 and p.state.kind is StateKind.RUNNING:
         return f"no task queued: yield-no-wait returns at once and {p.name} keeps running"
-    return f"{p.name} is {p.state.debug()}: {k.state_sentence(p)}"
+    return render.state_phrase(s, p)
 
 
 # ================================================================== processes and the kernel
@@ -167,7 +166,7 @@ def _process(s, n):
 
 
 def _state_line(s, p) -> str:
-    return f"  {p.name} is {p.state.debug()}: {s.kernel.state_sentence(p)}"
+    return "  " + render.state_phrase(s, p)
 
 
 @statement(ast.StopProcess, core=True)
@@ -845,7 +844,7 @@ def _run(s, n: ast.Run):
 def _now(s, n):
     k = s.kernel
     s.say(f"t={format_time(k.now)} ({k.now} ns), {k.ev} events")
-    return k.now
+    return Time(k.now)
 
 
 @statement(ast.Press, core=True)

@@ -23,6 +23,7 @@ usable. ``quit`` raises :class:`Quit`.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
 import os
@@ -118,6 +119,7 @@ class Session:
         self.last_result: Any = None
         self.last_stop: Stop | None = None
         self.last_refusal: tuple[int, str] | None = None
+        self.last_records: list = []  # the newest kernel records of the last statement that made any
         self.interrupted = False
         self.pause_hook: Callable[[str], None] | None = None
         self.trace_on = False
@@ -156,6 +158,7 @@ class Session:
         self.last_result = None
         self.last_stop = None
         self.last_refusal = None
+        self.last_records = []
 
     # ------------------------------------------------------------------ output
     def say(self, text: str = "") -> None:
@@ -217,9 +220,12 @@ class Session:
                                                (2, uid.driver_num, uid.subscribe_num, 0))
 
     @contextlib.contextmanager
-    def capture(self):
-        """Collect the kernel records made inside the block (nested captures see them too)."""
-        recs: list = []
+    def capture(self, tail: int | None = None):
+        """Collect the kernel records made inside the block (nested captures see them too).
+
+        ``tail`` keeps only the newest records (for statements that may run millions of events).
+        """
+        recs: Any = [] if tail is None else collections.deque(maxlen=tail)
         self._captures.append(recs)
         try:
             yield recs
@@ -245,8 +251,8 @@ class Session:
         """Parse and run ``text``; the statements' values. Raises the first TshError."""
         from .parser import parse
 
-        program = parse(text, file)
         self.sources[file] = text
+        program = parse(text, file)
         return self.run_program(program)
 
     def run_program(self, program: ast.Program) -> list:
@@ -258,7 +264,11 @@ class Session:
         if handler is None:
             raise self.error(node, f"`{_verb(node)}` is not available yet")
         try:
-            return handler(self, node)
+            with self.capture(tail=256) as recs:
+                value = handler(self, node)
+            if recs and not self.block_depth:
+                self.last_records = list(recs)
+            return value
         except (Quit, ExpectFailed, TshSyntaxError, TshFileError):
             raise
         except TshError as e:
@@ -292,8 +302,8 @@ class Session:
             raise TshError(f"include cycle: {chain}", pos)
         if len(self.include_stack) >= MAX_INCLUDE_DEPTH:
             raise TshError(f"includes nested more than {MAX_INCLUDE_DEPTH} deep", pos)
-        program = parse(text, path)
         self.sources[path] = text
+        program = parse(text, path)
         self.include_stack.append(key)
         try:
             results = []

@@ -22,12 +22,18 @@ from typing import Any
 
 from ..abi import ErrorCode, SyscallReturn, Variant, YieldWaitForReturn
 
-__all__ = ["Symbol", "ResultValue", "Pattern", "ProcessRef", "show", "show_echo", "equal",
+__all__ = ["Symbol", "Time", "ResultValue", "Pattern", "ProcessRef", "show", "show_echo", "equal",
            "truthy", "type_name", "format_time", "format_size", "quote_bytes"]
 
 
 class Symbol(str):
     """A word that names something (a state, an error code, ``Unique``); prints bare."""
+
+    __slots__ = ()
+
+
+class Time(int):
+    """A virtual time or duration in nanoseconds (an int that prints as ``1.5ms``)."""
 
     __slots__ = ()
 
@@ -291,6 +297,8 @@ def show(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, Symbol):
         return str(v)
+    if isinstance(v, Time):
+        return format_time(int(v))
     if isinstance(v, int):
         return _show_int(v)
     if isinstance(v, str):
@@ -321,6 +329,8 @@ def _show_int(v: int) -> str:
 
 def show_echo(v: Any) -> str:
     """A value as ``echo`` prints it: strings bare, bytes as text when they are text."""
+    if isinstance(v, int) and not isinstance(v, (bool, Time)):
+        return str(v)
     if isinstance(v, str):
         return str(v)
     if isinstance(v, (bytes, bytearray)):

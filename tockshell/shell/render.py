@@ -23,7 +23,7 @@ from ..lang.values import format_size, format_time, quote_bytes
 __all__ = [
     "process_table", "status", "process_detail", "memory_map", "grants", "upcalls", "allows",
     "subscriptions", "stats", "hexdump", "event_text", "event_line", "result_line", "syscall_glosses",
-    "failure_reason", "explain", "kernel_summary", "board_summary", "upcall_name", "fn_name",
+    "failure_reason", "explain", "state_phrase", "kernel_summary", "board_summary", "upcall_name", "fn_name",
     "completion_text",
 ]
 
@@ -58,6 +58,14 @@ def completion_text(p) -> str:
         return "Faulted"
     c = p.completion_code & 0xFFFF_FFFF
     return str(c - (1 << 32) if c & 0x8000_0000 else c)
+
+
+def state_phrase(session, p) -> str:
+    """``client is Running in its handler`` / ``client is YieldedFor(...): waiting in yield-wait-for alarm/0``."""
+    sentence = session.kernel.state_sentence(p)
+    if sentence.startswith(p.state.name) and p.state.kind is not StateKind.STOPPED:
+        return f"{p.name} is {sentence}"
+    return f"{p.name} is {p.state.debug()}: {sentence}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -354,17 +362,22 @@ def stats(session) -> str:
         f"at {cpu / 1e6:g} MHz",
         f"  virtual time       {format_time(k.now)}, {k.ev} events",
     ]
+    quiet = []
     for d in k.drivers.values():
         fn = getattr(d, "stats", None)
         if not callable(fn):
             continue
         values = fn() or {}
-        if not values:
+        if not any(isinstance(v, (int, float)) and v for v in values.values()):
+            # A capsule nobody used: one name in a list rather than a block of zeros.
+            quiet.append(d.name)
             continue
         lines.append(f"{d.name}")
         width = max(len(str(key)) for key in values)
         for key, v in values.items():
             lines.append(f"  {str(key):<{width}}  {v}")
+    if quiet:
+        lines.append("nothing counted yet: " + ", ".join(quiet))
     return "\n".join(lines)
 
 
@@ -580,11 +593,12 @@ def explain(session) -> str:
     refused = session.last_refusal
     if refused is not None and refused[0] >= k.ev:
         lines.append(f"The last statement was refused by the shell, not the kernel: {refused[1]}")
-    if not log:
+    source = session.last_records or list(log)[-64:]
+    if not source:
         lines.append("Nothing has happened yet: `spawn NAME` creates a process.")
         return "\n".join(lines)
-    last_ev = log[-1].ev
-    recs = [r for r in reversed(log) if r.ev == last_ev][::-1]
+    last_ev = source[-1].ev
+    recs = [r for r in source if r.ev == last_ev]
     lines.append(f"Event {last_ev} at {format_time(recs[0].time)}:")
     procs = []
     for rec in recs:
@@ -602,7 +616,7 @@ def explain(session) -> str:
         if p is not None and p not in procs:
             procs.append(p)
     for p in procs:
-        lines.append(f"{p.name} is now {p.state.debug()}: {k.state_sentence(p)}")
+        lines.append("Now " + state_phrase(session, p))
     if k.panicked:
         lines.append(f"The kernel has panicked: {k.panicked}")
     return "\n".join(lines)
