@@ -272,7 +272,7 @@ class Kernel:
         self._record("spawn", p, (slot,))
         self._queue_start(p)
         if program is not None and hasattr(program, "attach"):
-            program.attach(AppMemory(p))
+            program.attach(AppMemory(p, self._ram_owner))
         if booted and program is None:
             self._boot_manual(p)
         return p
@@ -333,6 +333,13 @@ class Kernel:
 
     def live_processes(self) -> list[Process]:
         return [p for p in self.processes if p is not None]
+
+    def _ram_owner(self, addr: int) -> Process | None:
+        """The process whose RAM block holds ``addr`` (for memory an MPU region maps into another)."""
+        for q in self.processes:
+            if q is not None and q.memory_start <= addr < q.memory_end:
+                return q
+        return None
 
     def schedulable(self, p: Process) -> bool:
         """Ready, and not a manual process the shell user is driving."""

@@ -115,28 +115,46 @@ SVC_FRAME_SIZE = 32
 class AppMemory:
     """What an app program sees of memory: its own RAM below the app break (the MPU's view).
 
-    Touching anything else raises :class:`MemoryFault`; the kernel turns that
-    into a fault of the process, as an MPU fault would.
+    Plus the extra MPU regions legacy IPC added to the process (another
+    process's shared buffer): ``owner_of(addr)`` finds the process whose RAM
+    holds them. Touching anything else raises :class:`MemoryFault`; the kernel
+    turns that into a fault of the process, as an MPU fault would.
     """
 
-    __slots__ = ("_p",)
+    __slots__ = ("_p", "_owner_of")
 
-    def __init__(self, process: "Process"):
+    def __init__(self, process: "Process", owner_of=None):
         self._p = process
+        self._owner_of = owner_of
 
     @property
     def start(self) -> int:
         return self._p.memory_start
 
+    def _mapped(self, addr: int, size: int) -> "Process | None":
+        # Legacy IPC's regions are never removed, so they outlive the sharer's instance, as in Tock.
+        if self._owner_of is not None:
+            for a, n in self._p.mpu_regions:
+                if a <= addr and addr + size <= a + n:
+                    return self._owner_of(addr)
+        return None
+
     def read(self, addr: int, size: int) -> bytes:
         p = self._p
         if p.in_app_owned_memory(addr, size) or p.in_app_flash(addr, size):
             return p.read(addr, size)
+        q = self._mapped(addr, size)
+        if q is not None:
+            return q.read(addr, size)
         raise MemoryFault(f"read of {size} bytes at {addr:#x}: outside the app's memory")
 
     def write(self, addr: int, data: bytes) -> None:
         p = self._p
         if not p.in_app_owned_memory(addr, len(data)):
+            q = self._mapped(addr, len(data))
+            if q is not None:
+                q.write(addr, data)
+                return
             raise MemoryFault(f"write of {len(data)} bytes at {addr:#x}: outside the app's memory "
                               f"(app break {p.app_break:#x})")
         o = addr - p.memory_start
