@@ -147,7 +147,8 @@ class IpcRelayRequest(SyscallDriver):
             self.scan = value
         elif key == "fail_copies":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"relay.fail_copies is a count of copies to fail (0 or more), not {value!r}")
+                shown = ("on" if value else "off") if isinstance(value, bool) else repr(value)
+                raise ValueError(f"relay.fail_copies is a count of copies to fail (0 or more), not {shown}")
             self.fail_copies = value
         else:
             raise ValueError(f"relay has no setting '{key}' (it has: scan, fail_copies)")
