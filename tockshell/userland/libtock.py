@@ -38,6 +38,7 @@ stable address in the app's flash (see :mod:`tockshell.userland.runtime`).
 from __future__ import annotations
 
 import inspect
+from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..abi import SyscallReturn, YieldWaitForReturn
@@ -174,7 +175,10 @@ class Libtock:
         self._alarm_hz: int | None = None
         self._servicing = False
         self._scratch: Buffer | None = None
+        self._console_pending: deque | None = None  # texts waiting while a write is on the wire
         self._flag: Buffer | None = None
+        #: Per-run storage for helper libraries (a C library's statics).
+        self.statics: dict = {}
 
     # ------------------------------------------------------------------ memory
     def alloc(self, n: int, align: int = 4) -> Buffer:
@@ -307,12 +311,35 @@ class Libtock:
         return self._flag.read(1)[0] == 1
 
     def console_write(self, data: bytes | str):
-        """Composite (libtocksync console write): allow-ro, command 1, yield-wait-for, un-allow.
+        """Composite (``libtocksync_console_write``): allow-ro, command 1, ``yield_for`` the write upcall.
 
-        Returns the number of bytes the console reports written, or the failing SyscallReturn.
+        Returns the number of bytes written, or the failing SyscallReturn. A
+        handler that prints while the code it interrupted is printing (a
+        handler runs on top of a yield) cannot wait for that write to finish,
+        so its text is queued and written by the interrupted writer right
+        after its own, in order (libtock-c would answer BUSY and drop it).
         """
         if isinstance(data, str):
             data = data.encode()
+        if self._console_pending is not None:
+            self._console_pending.append(data)
+            return len(data)
+        done = yield from self.upcall_queue(D.CONSOLE, D.CONSOLE_UPCALL_WRITE)
+        if not isinstance(done, UpcallQueue):
+            return done
+        pending = self._console_pending = deque([data])
+        try:
+            first = None
+            while pending:
+                chunk = pending.popleft()
+                r = yield from self._console_write_one(done, chunk)
+                if first is None:
+                    first = r
+            return first
+        finally:
+            self._console_pending = None
+
+    def _console_write_one(self, done: "UpcallQueue", data: bytes):
         n = len(data)
         buf = self._scratch
         if buf is None or buf.len < n:
@@ -322,13 +349,12 @@ class Libtock:
         r = yield ("syscall", _ALLOW_RO, D.CONSOLE, D.CONSOLE_ALLOW_WRITE, buf.addr, n)
         if not r.is_success:
             return r
+        done.clear()
         r = yield ("syscall", _COMMAND, D.CONSOLE, D.CONSOLE_CMD_WRITE, n, 0)
         if not r.is_success:
-            yield ("syscall", _ALLOW_RO, D.CONSOLE, D.CONSOLE_ALLOW_WRITE, 0, 0)
             return r
-        done = yield ("syscall", _YIELD, 2, D.CONSOLE, D.CONSOLE_UPCALL_WRITE, 0)
-        yield ("syscall", _ALLOW_RO, D.CONSOLE, D.CONSOLE_ALLOW_WRITE, 0, 0)
-        return done.args[0] if isinstance(done, YieldWaitForReturn) else done
+        args = yield from self.next_upcall(done)
+        return args[0]
 
     def print(self, *parts: Any, end: str = "\n", sep: str = " "):
         """Composite: ``printf`` to the console (``print``'s spacing rules)."""
@@ -362,20 +388,15 @@ class Libtock:
     def delay_ms(self, ms: float):
         """Composite: sleep ``ms`` milliseconds of virtual time (``libtocksync_alarm_delay_ms``).
 
-        With no timer of the app running this is command 5 and yield-wait-for on
-        the alarm; otherwise a one-shot virtual timer and yield-wait until it
-        fires (other upcalls run meanwhile, as with libtock-c's ``yield_for``).
+        As libtock-c does it: a one-shot virtual timer and ``yield_for`` its
+        flag, so other upcalls keep running meanwhile. ``ms`` <= 0 is a
+        yield-no-wait.
         """
-        yield from self.alarm_frequency()
-        ticks = self.ms_to_ticks(ms)
-        if not self._timers:
-            r = yield ("syscall", _COMMAND, D.ALARM, D.ALARM_CMD_SET_RELATIVE, ticks, 0)
-            if not r.is_success:
-                return r
-            yield ("syscall", _YIELD, 2, D.ALARM, 0, 0)
+        if ms <= 0:
+            yield from self.yield_no_wait()
             return None
         done = []
-        yield from self.alarm_in_ms(ms, lambda *a: done.append(1))
+        yield from self.alarm_in_ms(ms, lambda: done.append(1))
         while not done:
             yield YIELD_WAIT
         return None
@@ -505,18 +526,76 @@ class Libtock:
         return frame
 
     def radio_send(self, frame: bytes, buf: Buffer | None = None):
-        """Composite: allow-ro the frame, command 27, wait for TX done; returns (status, acked)."""
+        """Composite: allow-ro the frame, command 27, ``yield_for`` TX done; returns (status, acked)."""
+        done = yield from self.upcall_queue(D.RADIO, D.RADIO_UPCALL_TX_DONE)
+        if not isinstance(done, UpcallQueue):
+            return done
         if buf is None or buf.len < len(frame):
             buf = self.alloc(max(len(frame), 1))
         buf.write(frame)
         r = yield ("syscall", _ALLOW_RO, D.RADIO, D.RADIO_ALLOW_TX, buf.addr, len(frame))
         if not r.is_success:
             return r
+        done.clear()
         r = yield ("syscall", _COMMAND, D.RADIO, D.RADIO_CMD_SEND_RAW, 0, 0)
         if not r.is_success:
             return r
-        done = yield ("syscall", _YIELD, 2, D.RADIO, D.RADIO_UPCALL_TX_DONE, 0)
-        return done.args[0], done.args[1]
+        status, acked, _ = yield from self.next_upcall(done)
+        return status, acked
+
+    # -- waiting for upcalls (libtock-c's yield_for) ---------------------------------
+    def yield_for(self, cond: Callable[[], bool]):
+        """Composite: yield-wait until ``cond()`` holds (upcall handlers run meanwhile)."""
+        while not cond():
+            yield YIELD_WAIT
+
+    def upcall_queue(self, driver: int, sub: int):
+        """Composite: the app's :class:`UpcallQueue` for ``(driver, sub)``, subscribed on first use.
+
+        Subscribe before starting what will cause the upcall: a subscribe
+        drops upcalls already queued for that slot (Tock's rule).
+        """
+        key = ("upcall_queue", driver, sub)
+        q = self.statics.get(key)
+        if q is None:
+            q = UpcallQueue(driver, sub)
+            r = yield ("syscall", _SUBSCRIBE, driver, sub, self._rt.handler_address(q), 0)
+            if not r.is_success:
+                return r
+            self.statics[key] = q
+        return q
+
+    def next_upcall(self, q: "UpcallQueue"):
+        """Composite: the oldest upcall recorded in ``q`` (its three arguments), yield-waiting for one."""
+        while not q:
+            yield YIELD_WAIT
+        return q.popleft()
+
+
+class UpcallQueue(deque):
+    """A handler that records its upcalls' arguments, oldest first (a flag and a value, as C apps keep).
+
+    Waiting on it with yield-wait (:meth:`Libtock.next_upcall`) is what
+    libtock-c's ``yield_for`` does, and unlike yield-wait-for it cannot be
+    stranded by another upcall arriving after the awaited one.
+    """
+
+    def __init__(self, driver: int, sub: int):
+        super().__init__()
+        self.driver = driver
+        self.sub = sub
+
+    def __call__(self, a0, a1, a2, _appdata):
+        self.append((a0, a1, a2))
+
+    def __hash__(self):  # a handler is keyed by identity
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __repr__(self):
+        return f"UpcallQueue({self.driver:#x}:{self.sub}, {len(self)} recorded)"
 
 
 def is_failure(r) -> bool:

@@ -92,7 +92,7 @@ def _coerce(app: str, key: str, value: Any, spec: Param) -> Any:
             ns = _duration_ns(str(value))
             if ns is None:
                 raise ValueError(f"{where} is a time (500 for 500 ms, or 250ms, 1s), not {value!r}")
-        if ns <= 0:
+        if ns < 0 or (ns == 0 and spec.default):
             raise ValueError(f"{where} must be a positive time, not {value!r}")
         ms = ns / 1_000_000
         return int(ms) if ms == int(ms) else ms
