@@ -32,6 +32,8 @@ for _s in ast.PROCESS_STATES:
 for _e in ast.ERROR_CODES:
     CONSTANTS[_e] = Symbol(_e)
 CONSTANTS["INVALID"] = Symbol("INVAL")  # TRD104's spelling of the kernel's INVAL
+for _k in ("break", "catch", "watch"):  # the kinds of $stop
+    CONSTANTS[_k] = Symbol(_k)
 
 
 def _err(node, msg: str, pos=None) -> TshError:
@@ -125,6 +127,8 @@ def _name(s, e, pos):
             return _fields(s, e, ProcessRef(p.name), rest, key, pos)
     if word == "now":
         return Time(k.now)
+    if word.startswith(("Success", "Failure")):
+        raise _err(e, suggestion("result variant", word, ast.RESULT_VARIANTS), pos)
     known = [p.name for p in k.live_processes()] + list(CONSTANTS)
     if len(parts) > 1:
         raise _err(e, suggestion("process", parts[0], [p.name for p in k.live_processes()]), pos)
