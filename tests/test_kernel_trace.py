@@ -227,3 +227,22 @@ def test_record_keys_are_comparable():
     keys = [r.key() for r in k.log]
     assert len(set(keys)) == len(keys)
     assert all(isinstance(hash(key), int) for key in keys)
+
+
+def test_same_trace_in_fresh_interpreters_with_different_hash_seeds():
+    """Nothing may depend on str hashing or object addresses: two fresh interpreters agree byte for byte."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from test_kernel_trace import _scenario; "
+            "sys.stdout.write(_scenario())")
+    outs = []
+    for seed in ("1", "4242"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        res = subprocess.run([sys.executable, "-c", code, str(here)], env=env, capture_output=True, check=True,
+                             cwd=here.parent)
+        outs.append(res.stdout)
+    assert outs[0] == outs[1] == _scenario().encode()
