@@ -207,7 +207,10 @@ def test_ram_is_not_zeroed_by_reset_but_by_the_next_brk():
 
 def test_terminated_process_keeps_its_id_but_is_inactive():
     b, k, p = manual()
+    subscribe(k, p, ALARM, 0)
+    kbreak = p.kernel_memory_break
     k.terminate(p, 7)
+    assert p.kernel_memory_break == kbreak  # grant memory comes back only at reset
     assert k.lookup(p.pid) is p and p.completion_code == 7
     with pytest.raises(GrantError, match="InactiveApp"):
         k.enter_grant(p.pid, b.driver("alarm"))
@@ -417,3 +420,13 @@ def test_bad_board_requests():
 
 def test_kernel_panic_is_a_kernel_api_error():
     assert issubclass(KernelPanic, KernelAPIError)
+
+
+def test_short_ids():
+    from tockshell.kernel import ShortId
+
+    unique = ShortId()
+    assert str(unique) == "Unique" and unique.locally_unique
+    assert not unique.matches(unique)  # LocallyUnique compares unequal to everything, itself included
+    assert ShortId(0x42).matches(ShortId(0x42)) and not ShortId(0x42).matches(ShortId(0x43))
+    assert str(ShortId(0x42)) == "0x42"
