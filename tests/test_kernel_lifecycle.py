@@ -430,3 +430,8 @@ def test_short_ids():
     assert not unique.matches(unique)  # LocallyUnique compares unequal to everything, itself included
     assert ShortId(0x42).matches(ShortId(0x42)) and not ShortId(0x42).matches(ShortId(0x43))
     assert str(ShortId(0x42)) == "0x42"
+
+
+def test_bad_console_input_changes_nothing():
+    b, k, p = manual()
+    _raises_unchanged(k, lambda: b.console_input("text"), "console input must be bytes, not str")

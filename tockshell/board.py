@@ -86,6 +86,10 @@ class Board:
         self.kernel.hardware_event(lambda: self.button.edge(n, False), f"button {n} released")
 
     def console_input(self, data: bytes) -> None:
+        if not isinstance(data, (bytes, bytearray)):
+            # Refused before the hardware event starts, so a bad call changes nothing.
+            raise KernelAPIError(f"console input must be bytes, not {type(data).__name__}")
+        data = bytes(data)
         self.kernel.hardware_event(lambda: self.console.input(data), "console input")
 
 
