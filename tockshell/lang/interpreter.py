@@ -977,11 +977,18 @@ def _expect(s, n: ast.Expect):
 def _include(s, n: ast.Include):
     from .session import read_script
 
+    from .session import TshFileError
+
     path = n.path
     base = _script_dir(s, n)
-    if base and not os.path.isabs(path):
+    if base and not os.path.isabs(path) and os.path.isfile(n.pos.file):
         path = os.path.join(base, path)
-    text = read_script(path, n.pos)
+    try:
+        text = read_script(path, n.pos)
+    except TshFileError as e:
+        # Name the file as the script wrote it: absolute paths differ from machine to machine.
+        e.message = e.message.replace(path, n.path)
+        raise
     s._run_source(text, path, pos=n.pos)
 
 
