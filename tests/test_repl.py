@@ -182,7 +182,6 @@ def test_ctrl_c_during_a_run_stops_it_between_events():
     status, text, s = drive("longrun\rhello\r\x04")
     assert status == 0
     assert "stopped: interrupted" in text
-    assert "interrupted at t=" in text
     assert "ran to the end" not in text
     assert s.steps == 5
     assert s.interrupted is False          # cleared for the next command
@@ -192,7 +191,7 @@ def test_ctrl_c_during_a_run_stops_it_between_events():
 def test_second_ctrl_c_breaks_out_of_anything():
     status, text, s = drive("stubborn\rhello\r\x04")
     assert "not reached" not in text
-    assert "interrupted" in text
+    assert "interrupted at t=0us ev=0; the statement was cut short" in text
     assert "→ Success" in text
 
 

@@ -9,8 +9,8 @@ arrives as whole statements.
 
 Other keys:
 
-* Enter with a completion selected in the menu applies it (pgcli's habit)
-  instead of submitting a half-typed line;
+* Enter with the completion menu open closes it and then acts as Enter
+  (the chosen completion is already in the text);
 * Alt-Enter (Esc Enter) always inserts a newline, to start a multi-line
   input on purpose;
 * Ctrl-C clears the line, Ctrl-D on an empty line exits (prompt_toolkit's
@@ -78,28 +78,20 @@ def input_incomplete(text: str) -> bool:
 
 def make_key_bindings():
     """The REPL's key bindings (merged over prompt_toolkit's defaults)."""
-    from prompt_toolkit.filters import Condition, has_completions, has_focus, has_selection
+    from prompt_toolkit.filters import has_focus, has_selection
     from prompt_toolkit.enums import DEFAULT_BUFFER
     from prompt_toolkit.key_binding import KeyBindings
 
     kb = KeyBindings()
     in_buffer = has_focus(DEFAULT_BUFFER) & ~has_selection
 
-    @Condition
-    def completion_selected() -> bool:
-        from prompt_toolkit.application.current import get_app
-
-        state = get_app().current_buffer.complete_state
-        return state is not None and state.current_completion is not None
-
-    @kb.add("enter", filter=in_buffer & has_completions & completion_selected)
-    def _apply_completion(event) -> None:
-        buf = event.current_buffer
-        buf.apply_completion(buf.complete_state.current_completion)
-
-    @kb.add("enter", filter=in_buffer & ~(has_completions & completion_selected))
+    @kb.add("enter", filter=in_buffer)
     def _enter(event) -> None:
         buf = event.current_buffer
+        # Choosing in the menu has already put the completion in the text, so
+        # Enter only closes the menu and then does what Enter does (bash-like:
+        # `li` Tab Enter runs `list`).
+        buf.complete_state = None
         doc = buf.document
         # A complete input runs wherever the cursor is (as in any shell after
         # editing a recalled line); Alt-Enter is there to split a line.

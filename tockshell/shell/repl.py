@@ -85,7 +85,9 @@ def _where(session: Any) -> str:
     k = _kernel(session)
     if k is None:
         return ""
-    return f"t={k.now // 1000}us ev={k.ev}"
+    from ..lang.values import format_time
+
+    return f"t={format_time(k.now)} ev={k.ev}"
 
 
 def _prompt_text(session: Any) -> str:
@@ -210,8 +212,9 @@ def execute_text(session: Any, text: str, out: TextIO, err: TextIO, *,
             err.write(e.format(source) + "\n")
             status = 2 if isinstance(e, TshSyntaxError) else 1
         except KeyboardInterrupt:
+            # A second Ctrl-C: the statement was cut short wherever it was.
             out.flush()
-            err.write("interrupted\n")
+            err.write(f"interrupted at {_where(session)}; the statement was cut short\n")
             status = 1
         except _quit_exception() as q:
             raise QuitRequest(getattr(q, "code", 0) or 0) from None
@@ -228,9 +231,6 @@ def execute_text(session: Any, text: str, out: TextIO, err: TextIO, *,
             err.write(f"internal error: {type(e).__name__}: {e}\n"
                       f"  this is a bug in tockshell, not in your input{where}; please report it\n")
             status = 3
-        if intr.interrupted:
-            out.flush()
-            err.write(f"interrupted at {_where(session)} — the session goes on\n")
     return status, intr.interrupted
 
 

@@ -2,7 +2,7 @@
 
 ::
 
-     t=1007us  ev 7 │ 3 processes: 1 Running, 2 Yielded │ board default │ Tab: complete  Ctrl-D: exit
+     t=1.007ms  ev 7 │ 3 processes: 1 Running, 2 Yielded │ board default │ Tab: complete  Ctrl-D: exit
 
 :func:`kernel_toolbar` is pure (a kernel in, formatted-text fragments out) so
 it is unit tested without a terminal. :func:`make_toolbar` gives the callable
@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Callable
 
+from ..lang.values import format_time
+
 __all__ = ["format_time", "kernel_toolbar", "make_toolbar", "STATE_ORDER"]
 
 Fragments = list[tuple[str, str]]
@@ -24,16 +26,6 @@ Fragments = list[tuple[str, str]]
 STATE_ORDER = ("Running", "Yielded", "YieldedFor", "Stopped", "Faulted", "Terminated")
 
 _HINT = "Tab: complete  Ctrl-C: interrupt  Ctrl-D: exit"
-
-
-def format_time(ns: int) -> str:
-    """Virtual time in the unit that reads best: ``0us``, ``1007us``, ``12.5ms``, ``2500ms``, ``100s``."""
-    if ns < 10_000_000:
-        us, rem = divmod(ns, 1000)
-        return f"{us}us" if rem == 0 else f"{ns / 1000:.3f}".rstrip("0").rstrip(".") + "us"
-    if ns < 10_000_000_000:
-        return f"{ns / 1_000_000:.3f}".rstrip("0").rstrip(".") + "ms"
-    return f"{ns / 1_000_000_000:.3f}".rstrip("0").rstrip(".") + "s"
 
 
 def _state_counts(kernel) -> Counter:
