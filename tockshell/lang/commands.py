@@ -93,12 +93,15 @@ def handler_for(cls: type) -> Callable | None:
     return None
 
 
-def spawn_key(*keys: str):
-    """Register a handler for ``spawn`` options (``app=``, ``tbf=``...)."""
+def spawn_key(*keys: str, core: bool = False):
+    """Register a handler for ``spawn`` options (``app=``, ``tbf=``...); a core one never replaces a plugin's."""
 
     def deco(fn):
         for k in keys:
-            SPAWN_KEYS[k] = fn
+            if core:
+                SPAWN_KEYS.setdefault(k, fn)
+            else:
+                SPAWN_KEYS[k] = fn
         return fn
 
     return deco

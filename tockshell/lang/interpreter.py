@@ -242,6 +242,17 @@ def option_value(s, e) -> Any:
     return evaluate(s, e)
 
 
+def _pathish(e) -> str | None:
+    """``tbf=data/app.tbf`` unquoted parses as a division of names: read it back as the path."""
+    if isinstance(e, ast.Name):
+        return e.name
+    if isinstance(e, ast.BinaryOp) and e.op == "/":
+        a, b = _pathish(e.left), _pathish(e.right)
+        if a is not None and b is not None:
+            return f"{a}/{b}"
+    return None
+
+
 def _size_option(s, ctx, key, node) -> int | None:
     v = ctx.options.get(key)
     if v is None:
@@ -262,7 +273,8 @@ def _spawn(s, n: ast.Spawn):
     for kv in n.options:
         if kv.key in options:
             raise s.error(kv, f"spawn option '{kv.key}' is given twice")
-        options[kv.key] = option_value(s, kv.value)
+        path = _pathish(kv.value) if kv.key in ("tbf", "tab") else None
+        options[kv.key] = path if path is not None else option_value(s, kv.value)
         kinds[kv.key] = type(kv.value)
     ctx = SpawnContext(name, options, node=n, kinds=kinds)
     for key in ("ram", "grant", "flash"):
@@ -336,7 +348,7 @@ def _script_dir(s, node) -> str | None:
     return None
 
 
-@spawn_key("app")
+@spawn_key("app", core=True)
 def _spawn_app(s, ctx: SpawnContext):
     try:
         from ..userland import apps
@@ -362,7 +374,7 @@ def _spawn_app(s, ctx: SpawnContext):
         raise s.error(ctx.node, str(e)) from None
 
 
-@spawn_key("tbf", "tab")
+@spawn_key("tbf", "tab", core=True)
 def _spawn_tbf(s, ctx: SpawnContext):
     try:
         from .. import tbf
@@ -374,12 +386,22 @@ def _spawn_tbf(s, ctx: SpawnContext):
     key = "tbf" if "tbf" in ctx.options else "tab"
     path = str(ctx.options[key])
     base = _script_dir(s, ctx.node)
-    if base and not os.path.isabs(path):
+    if base and not os.path.isabs(path) and os.path.isfile(ctx.node.pos.file):
         path = os.path.join(base, path)
+    arch = ctx.options.get("arch")
+    ctx.use("arch")
     try:
-        ctx.kwargs.update(fn(path))
+        loaded = fn(path, key, s.board, arch=None if arch is None else str(arch))
     except (ValueError, OSError) as e:
         raise s.error(ctx.node, str(e)) from None
+    except Exception as e:  # noqa: BLE001 - a loader's own error type (TbfError) carries the message
+        if type(e).__name__.endswith("Error") and str(e):
+            raise s.error(ctx.node, str(e)) from None
+        raise
+    # What the user wrote explicitly (ram=, short_id=, package=...) wins over the header.
+    for k, v in loaded.items():
+        if k not in ctx.kwargs or k in ("booted",):
+            ctx.kwargs[k] = v
 
 
 # ------------------------------------------------------------------ config
