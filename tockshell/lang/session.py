@@ -305,11 +305,22 @@ class Session:
         self.sources[path] = text
         program = parse(text, path)
         self.include_stack.append(key)
+        lines = text.splitlines()
         try:
             results = []
+            shown = 0  # source lines already shown (echo mode)
             for st in program.statements:
-                if echo:
-                    self.say(self.prompt() + st.pos.text(text).strip() if st.pos else "")
+                if echo and st.pos is not None:
+                    # A demo shows the scenario's comments, then each statement as if typed.
+                    comments = [ln.strip() for ln in lines[shown:st.pos.line - 1] if ln.strip().startswith("#")]
+                    if comments:
+                        self.say("\n".join(comments))
+                    typed = " ".join(st.pos.text(text).split())
+                    rest = lines[st.pos.end_line - 1][st.pos.end_column - 1:] if st.pos.end_line <= len(lines) else ""
+                    if rest.strip().startswith("#"):
+                        typed += "   " + rest.strip()
+                    self.say(self.prompt() + typed)
+                    shown = max(shown, st.pos.end_line)
                 results.append(self.exec_statement(st))
                 if echo:
                     self.say()
