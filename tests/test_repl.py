@@ -50,7 +50,9 @@ class FakeSession:
 
     @property
     def names(self):
-        return None
+        from tockshell.lang.completion import StaticNames
+
+        return StaticNames(processes=["client", "server"])
 
     def interrupt(self):
         self.interrupted = True
@@ -126,6 +128,11 @@ def test_statements_run_and_ctrl_d_exits_zero():
     assert status == 0
     assert "→ Success" in text
     assert s.executed == [("hello", "<stdin>")]
+
+
+def test_tab_completes_at_once_even_when_enter_follows_immediately():
+    status, text, s = drive("li\t\rprocess cl\t\rst\t\x03\x04")
+    assert [t for t, _ in s.executed] == ["list", "process client"]
 
 
 def test_a_block_is_one_input():

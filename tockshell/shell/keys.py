@@ -11,6 +11,8 @@ Other keys:
 
 * Enter with the completion menu open closes it and then acts as Enter
   (the chosen completion is already in the text);
+* Tab completes synchronously (a unique candidate is inserted, else the
+  common part and a menu; Tab again moves through the menu);
 * Alt-Enter (Esc Enter) always inserts a newline, to start a multi-line
   input on purpose;
 * Ctrl-C clears the line, Ctrl-D on an empty line exits (prompt_toolkit's
@@ -100,6 +102,36 @@ def make_key_bindings():
             return
         depth = block_depth(doc.text_before_cursor)
         buf.insert_text("\n" + INDENT * depth)
+
+    @kb.add("tab", filter=in_buffer)
+    def _tab(event) -> None:
+        # Tab completes at once, from the completer called right here: the
+        # default starts an asynchronous completion, so a quick Tab Enter (or
+        # a Tab while the as-you-type menu is still loading) would be lost.
+        from prompt_toolkit.buffer import CompletionState
+        from prompt_toolkit.completion import CompleteEvent, get_common_complete_suffix
+
+        buf = event.current_buffer
+        state = buf.complete_state
+        if state is not None and state.completions:
+            buf.complete_next()
+            return
+        if buf.completer is None:
+            return
+        doc = buf.document
+        completions = list(buf.completer.get_completions(doc, CompleteEvent(completion_requested=True)))
+        buf.complete_state = None  # drops a completion still loading
+        if not completions:
+            return
+        if len(completions) == 1:
+            buf.apply_completion(completions[0])
+            return
+        common = get_common_complete_suffix(doc, completions)
+        if common:
+            buf.insert_text(common, fire_event=False)
+            completions = [c.new_completion_from_position(len(common)) for c in completions]
+        buf.complete_state = CompletionState(original_document=buf.document, completions=completions)
+        buf.on_completions_changed.fire()
 
     @kb.add("escape", "enter", filter=in_buffer)
     def _newline(event) -> None:
