@@ -145,7 +145,7 @@ def test_registry_lists_the_apps_with_their_params():
     main, params = APPS["blink"]
     assert params["period"] == Param(500, params["period"].doc, None, "ms")
     text = app_help()
-    for name in ("hello", "blink", "crash_dummy", "period=500ms", "after=0", "app=path.py:Name"):
+    for name in ("hello", "blink", "crash_dummy", "period=500ms", "after=0", "path.py:Name"):
         assert name in text
 
 

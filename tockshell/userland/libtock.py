@@ -18,8 +18,13 @@ Two kinds of wrapper, as libtock-c has raw ``command()`` and the
   the LED / button shorthands) return one action tuple: write ``yield``;
 * **composites** (``yield_no_wait``, ``print``, ``console_write``,
   ``delay_ms``, ``alarm_in_ms``, ``every_ms``, ``alarm_at``, ``cancel``,
-  ``alarm_now``, ``malloc``, ``radio_ring``...) are generators: write
+  ``alarm_now``, ``malloc``, ``yield_for``, ``upcall_queue``,
+  ``next_upcall``, ``radio_ring``, ``radio_send``) are generators: write
   ``yield from``.
+
+Waiting for an upcall is done libtock-c's way, ``yield_for``: a handler
+records it and the app yield-waits until it has. Plain ``yield_wait_for`` is
+there too, but under Tock's wait-for quirk a later upcall can strand it.
 
 Buffers live in the process's RAM between the heap start crt0 set and the app
 break: :meth:`Libtock.alloc` is a bump allocator the app owns (no syscall),
@@ -41,7 +46,7 @@ import inspect
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..abi import SyscallReturn, YieldWaitForReturn
+from ..abi import SyscallReturn
 from . import drivers as D
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -259,8 +259,8 @@ def app_help() -> str:
         for key, p in spec.items():
             lines.append(f"      {key + '=' + _show_default(p):<22}{p.doc}"
                          + (f" ({' | '.join(p.choices)})" if p.choices else ""))
-    lines += ["", "Your own app: app=path.py:Name runs the generator function Name(tock, ...) of that",
-              "file (the file is executed: a scenario naming a Python file runs that file).",
+    lines += ["", 'Your own app: app="path.py:Name" runs the generator function Name(tock, ...) of',
+              "that file (the file is executed: a scenario naming a Python file runs that file).",
               "See docs/apps.md."]
     return "\n".join(lines)
 
