@@ -40,3 +40,9 @@ class Shell:
 def sh():
     """A fresh session on the default board; call it with tsh text, get the output."""
     return Shell()
+
+
+@pytest.fixture
+def make_shell():
+    """Build a Shell with Session keyword arguments (params=..., board=...)."""
+    return Shell

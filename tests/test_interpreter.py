@@ -375,10 +375,8 @@ def test_include_relative_and_cycle(sh, tmp_path):
         sh.session.run_file(str(tmp_path / "none.tsh"))
 
 
-def test_param_default_and_override():
-    from tests.conftest import Shell
-
-    s = Shell(params={"n": "4k", "word": "hello"})
+def test_param_default_and_override(make_shell):
+    s = make_shell(params={"n": "4k", "word": "hello"})
     s("param n = 3\nparam word = \"x\"\nparam other = 5")
     assert s.session.variables == {"n": 4096, "word": "hello", "other": 5}
     assert s.session.params_used == {"n", "word"}
