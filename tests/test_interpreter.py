@@ -519,3 +519,34 @@ def test_prompt_toolbar_names(sh):
     assert "client" in names.processes and "console" in names.drivers
     assert "@tick" in names.labels("client") and "v" in names.variables
     assert "fault_policy" in names.config_keys and "hello" in names.scenarios
+
+
+def test_board_hooks_run_for_every_new_board(make_shell):
+    from tockshell.lang.commands import BOARD_HOOKS, board_hook
+
+    seen = []
+
+    def hook(session):
+        seen.append(session.kernel)
+
+    board_hook(hook)
+    try:
+        s = make_shell()
+        s("board default")
+        assert len(seen) == 2 and seen[0] is not seen[1] and seen[1] is s.kernel
+    finally:
+        BOARD_HOOKS.remove(hook)
+
+
+def test_name_sources_feed_completion(sh):
+    sh.session.name_sources["breakpoints"] = lambda: ["1", "2"]
+    assert sh.session.names.breakpoints() == ["1", "2"]
+    assert tuple(sh.session.names.displays) == ()
+
+
+def test_not_available_names_the_word_written(sh):
+    from tockshell.lang.commands import handler_for
+
+    if handler_for(ast.ShowDescriptors) is None:
+        with pytest.raises(TshError, match="`descriptors` is not available yet"):
+            sh("spawn a\ndescriptors a")

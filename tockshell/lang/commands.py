@@ -48,6 +48,22 @@ Run hooks
     ``session.stop_checks`` (callables ``(session) -> Stop | None`` run after
     every event of ``run``/``step``) and ``session.request_stop(stop)`` (from a
     kernel listener or hook) end a run; ``session.last_stop`` is ``$stop``.
+
+Board hooks
+    ``@board_hook`` on ``def hook(session) -> None``: called for every new
+    board of every session (the first one, and each ``board NAME`` or
+    ``demo``), after ``session.kernel`` is set: the place to attach kernel
+    listeners or per-session state (``session.plugin_state[key]``).
+
+Names for completion
+    ``session.name_sources[kind] = callable`` (kinds as in
+    :mod:`tockshell.lang.completion`: ``breakpoints``, ``checkpoints``,
+    ``services``, ``displays``...) lets the REPL complete a plugin's names.
+
+Help
+    A plugin module may define ``HELP = {"word": (synopsis, summary,
+    example[, details])}``; ``help`` lists those entries and ``help word``
+    shows one.
 """
 
 from __future__ import annotations
@@ -57,7 +73,7 @@ from typing import Any, Callable
 import attrs
 
 __all__ = ["STATEMENTS", "CORE_STATEMENTS", "SPAWN_KEYS", "CONFIG_KEYS", "PROCESS_FIELDS", "statement", "spawn_key",
-           "config_key", "process_field", "handler_for", "SpawnContext", "ConfigKey", "ConfigValue",
+           "config_key", "process_field", "handler_for", "BOARD_HOOKS", "board_hook", "SpawnContext", "ConfigKey", "ConfigValue",
            "Stop"]
 
 #: AST statement class -> handler(session, node), registered by plugins (consulted first).
@@ -70,6 +86,15 @@ SPAWN_KEYS: dict[str, Callable[[Any, "SpawnContext"], None]] = {}
 CONFIG_KEYS: dict[str, "ConfigKey"] = {}
 #: process field -> (getter(session, process), one-line description).
 PROCESS_FIELDS: dict[str, tuple[Callable[[Any, Any], Any], str]] = {}
+#: Called with the session after each new board (see "Board hooks").
+BOARD_HOOKS: list[Callable[[Any], None]] = []
+
+
+def board_hook(fn):
+    """Register ``fn(session)`` to run for every new board of every session."""
+    if fn not in BOARD_HOOKS:
+        BOARD_HOOKS.append(fn)
+    return fn
 
 
 def statement(*classes: type, core: bool = False):

@@ -34,7 +34,7 @@ from ..board import build_board
 from ..kernel import KernelAPIError, KernelPanic, MemoryFault, trace
 from ..kernel.grant import GrantError
 from . import ast
-from .commands import Stop, handler_for
+from .commands import BOARD_HOOKS, Stop, handler_for
 from .errors import TshError, TshSyntaxError, suggestion
 from .values import ResultValue, format_time
 
@@ -135,11 +135,13 @@ class Session:
         self._held: list = []  # (record, text) lines waiting for their hardware event to finish
         self._stop_request: Stop | None = None
         self._procs: dict[str, _ShellProcess] = {}
+        self.plugin_state: dict[str, Any] = {}
+        self.name_sources: dict[str, Callable[[], Any]] = {}
         self.board = None
         self.kernel = None
-        self.new_board(board)
         if not _plugins_loaded:
             load_plugins()
+        self.new_board(board)
 
     # ------------------------------------------------------------------ board
     def new_board(self, name: str = "default") -> None:
@@ -159,6 +161,8 @@ class Session:
         self.last_stop = None
         self.last_refusal = None
         self.last_records = []
+        for hook in list(BOARD_HOOKS):
+            hook(self)
 
     # ------------------------------------------------------------------ output
     def say(self, text: str = "") -> None:
@@ -262,7 +266,7 @@ class Session:
         """Run one statement through the command registry; kernel refusals become TshErrors."""
         handler = handler_for(type(node))
         if handler is None:
-            raise self.error(node, f"`{_verb(node)}` is not available yet")
+            raise self.error(node, f"`{self._verb(node)}` is not available yet")
         try:
             with self.capture(tail=256) as recs:
                 value = handler(self, node)
@@ -327,6 +331,16 @@ class Session:
             return results
         finally:
             self.include_stack.pop()
+
+    def _verb(self, node) -> str:
+        """The statement's first word as written (for messages), else its kind."""
+        pos = getattr(node, "pos", None)
+        src = self.sources.get(pos.file) if pos is not None else None
+        if src:
+            words = pos.text(src).split()
+            if words:
+                return words[0]
+        return _verb(node)
 
     # ------------------------------------------------------------------ processes
     def find_process(self, name: str | None):
@@ -461,10 +475,25 @@ class Session:
 
 
 class SessionNames:
-    """The names provider ``tockshell.lang.completion.complete`` asks for live names."""
+    """The names provider ``tockshell.lang.completion.complete`` asks for live names.
+
+    A plugin's ``session.name_sources[kind]`` wins over the built-in answer for that kind.
+    """
 
     def __init__(self, session: Session):
         self._s = session
+
+    def __getattribute__(self, name: str):
+        if not name.startswith("_"):
+            src = object.__getattribute__(self, "_s").name_sources.get(name)
+            if src is not None:
+                return src
+        return object.__getattribute__(self, name)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return ()
 
     @property
     def processes(self) -> dict[str, str]:
@@ -485,17 +514,6 @@ class SessionNames:
 
         return all_config_keys(self._s)
 
-    @property
-    def breakpoints(self) -> list[str]:
-        dbg = getattr(self._s, "debugger", None)
-        bps = getattr(dbg, "breakpoints", None) or {}
-        return [str(n) for n in (bps.keys() if isinstance(bps, dict) else range(1, len(bps) + 1))]
-
-    @property
-    def checkpoints(self) -> list[str]:
-        dbg = getattr(self._s, "debugger", None)
-        cps = getattr(dbg, "checkpoints", None) or {}
-        return [str(n) for n in cps]
 
     @property
     def scenarios(self) -> dict[str, str]:
