@@ -1086,6 +1086,7 @@ class Kernel:
         elif tag == "sp":
             p.sp = action[1]
             p.pending_return = None
+            self._record("sp", p, (p.sp,))  # crt0 moving its stack: a step of its own, so say so
         elif tag == "fault":
             self.fault(p, action[1])
         else:

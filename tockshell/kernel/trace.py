@@ -136,6 +136,8 @@ def describe(r: Record) -> str:
         return f"{who} created as [{r.pid}] in slot {d[0]}"
     if k == "compute":
         return f"{who} computed for {d[0] / 1000:g}us"
+    if k == "sp":
+        return f"{who}: crt0 set the stack pointer to {d[0]:#x}"
     if k == "ipc_task":
         return f"legacy IPC {d[0]} notify from [{d[1]}] delivered to {who}"
     return f"{k} {d}"
