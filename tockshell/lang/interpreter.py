@@ -883,8 +883,11 @@ def _console_input(s, n: ast.ConsoleInput):
         s.board.console_input(data)
 
 
-def _run_block(s, body) -> None:
+def _run_block(s, body, source: tuple[str, str] | None = None) -> None:
     s.block_depth += 1
+    if source is not None:
+        # The shell reuses one file name for every input line: give the block its own text back.
+        s.sources[source[0]] = source[1]
     try:
         with s.live_events(False):
             for st in body:
@@ -893,6 +896,11 @@ def _run_block(s, body) -> None:
                 s.exec_statement(st)
     finally:
         s.block_depth -= 1
+
+
+def _source_snapshot(s, n):
+    f = n.pos.file if n.pos is not None else None
+    return (f, s.sources[f]) if f in s.sources else None
 
 
 @statement(ast.At, core=True)
@@ -904,9 +912,10 @@ def _at(s, n: ast.At):
         raise s.error(n.time, f"t={format_time(when)} is already past (now t={format_time(k.now)}); "
                               f"`at +D` counts from now")
     label = f"at {format_time(when)}: the block of line {n.pos.line if n.pos else '?'}"
+    source = _source_snapshot(s, n)
 
     def fire():
-        _run_block(s, n.body)
+        _run_block(s, n.body, source)
         return None
 
     s.scheduled.append(k.schedule_hw(when - k.now, fire, label))
@@ -923,6 +932,7 @@ def _every(s, n: ast.Every):
     if n.duration is not None:
         end = k.now + _int(s, n.duration, "a duration")
     label = f"every {format_time(period)}: the block of line {n.pos.line if n.pos else '?'}"
+    source = _source_snapshot(s, n)
 
     def schedule(at: int) -> None:
         if end is not None and at > end:
@@ -930,7 +940,7 @@ def _every(s, n: ast.Every):
         s.scheduled.append(k.schedule_hw(at - k.now, lambda: fire(at), label))
 
     def fire(at: int):
-        _run_block(s, n.body)
+        _run_block(s, n.body, source)
         schedule(at + period)
         return None
 

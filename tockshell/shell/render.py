@@ -239,10 +239,9 @@ def _app_rows(session, p, total: int) -> list[str]:
 def grants(session, p) -> str:
     """``grants p``: each allocated grant with its slots and capsule data, then custom grants."""
     k = session.kernel
-    region = p.memory_end - p.initial_kernel_memory_size - p.app_break
-    lines = [f"{p.name}: grant region {p.grant_bytes} B in use of {max(region, 0) + p.grant_bytes} B between "
-             f"the app break {p.app_break:#x} and the initial kernel break "
-             f"{p.memory_end - p.initial_kernel_memory_size:#x}"]
+    initial = p.memory_end - p.initial_kernel_memory_size
+    lines = [f"{p.name}: grant region {p.grant_bytes} B in use of the {max(initial - p.app_break, 0)} B between "
+             f"the app break {p.app_break:#x} and the initial kernel break {initial:#x}"]
     missing = []
     for spec in k.grant_specs:
         g = p.grants[spec.grant_num] if spec.grant_num < len(p.grants) else None
@@ -306,7 +305,7 @@ def upcalls(session, p) -> str:
     for i, t in enumerate(p.tasks, 1):
         lines.append(f" {i}. {task_text(session, p, t)}   queued at {format_time(t.scheduled_at)}")
     if n:
-        lines.append(f" {session.kernel.state_sentence(p)}")
+        lines.append(" " + state_phrase(session, p))
     return "\n".join(lines)
 
 
