@@ -105,3 +105,11 @@ def test_traffic_reaches_an_app_reading_its_ring(tmp_path):
     s, out = session()
     s.run_file(str(script))
     assert s.board.driver("radio").stats()["svc: frames into its ring"] == 3
+
+
+def test_help_for_inject_and_traffic():
+    s, out = session()
+    s.execute("help inject\nhelp traffic")
+    text = out.getvalue()
+    assert "inject radio BYTES [lqi=N] [crc=ok|bad] [channel=N]" in text
+    assert "periodic= true: exactly every 1/rate s" in text

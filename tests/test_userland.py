@@ -46,6 +46,8 @@ def test_crt0_runs_as_real_syscalls_then_main():
     assert t[5] == "[0] yield. which: Wait"  # main returned: crt0 yields forever
     assert p.app_break == start + 4096
     assert p.sp == start + 2048
+    sp = [r for r in k.log if r.kind == "sp"]
+    assert len(sp) == 1 and sp[0].data == (start + 2048,)
     assert (p.debug_stack_start, p.debug_heap_start) == (start + 2048, start + 2048)
     assert seen == [(start + 2048, 2048)]
 

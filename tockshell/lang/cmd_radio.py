@@ -31,6 +31,22 @@ TRAFFIC_OPTIONS = {"rate": "frames per second (0 stops all streams)", "ports": "
                    "channel": "the channel the frames are sent on", "stop": "true: stop every stream"}
 
 
+#: `help inject`, `help traffic` (synopsis, summary, example, details), read by tockshell.lang.help.
+HELP = {
+    "inject": ("inject radio BYTES [lqi=N] [crc=ok|bad] [channel=N]",
+               "a received 802.15.4 frame: into every process's RX ring, upcall radio/0 (lqi, 0, 0) each",
+               'inject radio x"41 88 00 cd ab ff ff 01 00 54 01 00 00" lqi=200',
+               "\n".join(f"{k + '=':<10}{v}" for k, v in INJECT_OPTIONS.items())
+               + "\nBYTES is the PSDU without its 2-byte FCS (at most 125 bytes). Handled at once, like press."),
+    "traffic": ("traffic radio rate=R [ports=P,Q] [len=N] [lqi=N] [periodic=true] [seed=N] [channel=N] "
+                "[for DURATION]",
+                "a seeded stream of traffic frames (port + sequence number; docs/apps.md) arriving as time runs",
+                "traffic radio rate=200 ports=1,2 for 1s",
+                "\n".join(f"{k + '=':<10}{v}" for k, v in TRAFFIC_OPTIONS.items())
+                + "\nEach statement adds a stream; `traffic radio rate=0` stops them all."),
+}
+
+
 def _radio(s, n):
     r = s.board.driver("radio")
     if r is None or not hasattr(r, "inject"):
