@@ -409,7 +409,7 @@ def test_help_and_topics(sh):
     for word in ("spawn", "subscribe", "run", "expect", "explain"):
         assert f"  {word} " in out
     assert "example: client: yield wait-for alarm 0" in sh("help yield")
-    assert "fault_policy" in sh("help config")
+    assert "costs.syscall" in sh("help config") and "keys, with their current values" in sh("help config")
     assert "console" in sh("help drivers")
     with pytest.raises(TshError, match="did you mean 'yield'"):
         sh("help yeld")

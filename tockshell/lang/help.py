@@ -173,12 +173,25 @@ def _entry_text(word: str, e: Entry) -> str:
     return "\n".join(lines)
 
 
+def _config_keys_text(session) -> str:
+    from .commands import CONFIG_KEYS
+    from .interpreter import all_config_keys
+
+    lines = ["keys, with their current values:"]
+    for key, value in all_config_keys(session).items():
+        ck = CONFIG_KEYS.get(key)
+        lines.append(f"  {key:<24} {value:<20} {ck.help if ck else ''}".rstrip())
+    return "\n".join(lines)
+
+
 def help_text(session, topic: str | None = None, node=None) -> str:
     """The text of ``help`` or ``help TOPIC``; a did-you-mean TshError for an unknown topic."""
     if not topic:
         return _overview(session)
     word = topic.split()[0]
     word = _ALIASES.get(word, word)
+    if word == "config":
+        return _entry_text(word, COMMANDS[word]) + "\n" + _config_keys_text(session)
     if word in COMMANDS:
         return _entry_text(word, COMMANDS[word])
     extra = _plugin_entries()
@@ -192,15 +205,6 @@ def help_text(session, topic: str | None = None, node=None) -> str:
             g = d.grant
             slots = f"{g.upcalls} upcalls, {g.allow_ro} ro, {g.allow_rw} rw" if g else "no grant"
             lines.append(f"  {d.name:<14} {num:#08x}  {slots:<26} {d.summary}".rstrip())
-        return "\n".join(lines)
-    if word == "config":
-        from .commands import CONFIG_KEYS
-        from .interpreter import all_config_keys
-
-        lines = ["config keys (config KEY = VALUE), with their current values:"]
-        for key, value in all_config_keys(session).items():
-            ck = CONFIG_KEYS.get(key)
-            lines.append(f"  {key:<24} {value:<20} {ck.help if ck else ''}".rstrip())
         return "\n".join(lines)
     if word == "fields":
         from .commands import PROCESS_FIELDS
