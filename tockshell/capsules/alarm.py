@@ -47,14 +47,18 @@ class Alarm(SyscallDriver):
         raw = (self.kernel.now * self.hz // 1_000_000_000) & ((1 << self.width) - 1)
         return (raw << self.shift) & MASK32
 
-    def _delay_ns(self, target: int) -> int:
-        lj_delta = (target - self.now_ticks()) & MASK32
+    def _delay_ns(self, target: int, reference: int | None = None) -> int:
+        now_t = self.now_ticks()
+        if reference is not None and ((now_t - reference) & MASK32) >= ((target - reference) & MASK32):
+            # `now` is outside [reference, reference + dt): the expiration has passed, so the
+            # alarm fires at once, as Tock's alarm does for a set in the past.
+            return 0
+        lj_delta = (target - now_t) & MASK32
         ticks = lj_delta >> self.shift
         if lj_delta & ((1 << self.shift) - 1):
             ticks += 1
         # The tick after `ticks` whole ticks from the current tick boundary.
         now = self.kernel.now
-        tick_ns = 1_000_000_000 / self.hz
         cur_tick = now * self.hz // 1_000_000_000
         fire = int(-(-(cur_tick + ticks) * 1_000_000_000 // self.hz))
         return max(0, fire - now) if ticks else 0
@@ -94,7 +98,7 @@ class Alarm(SyscallDriver):
         if old is not None:
             old.cancel()
         self._events[pid.identifier] = self.kernel.schedule_hw(
-            self._delay_ns(target), lambda: self._fire(pid), f"alarm fires for [{pid.identifier}]")
+            self._delay_ns(target, reference), lambda: self._fire(pid), f"alarm fires for [{pid.identifier}]")
         return SyscallReturn.success_u32(target)
 
     def _fire(self, pid) -> str:

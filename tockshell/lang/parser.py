@@ -479,6 +479,11 @@ def _make_builder():
         def keyword_arg(self, meta, key, value):
             return A.KeywordArg(str(key), value, pos=self.p(meta))
 
+        def keyword_app_ref(self, meta, key, tok):
+            # A bare `path.py:Name` stands for the string a user would otherwise quote.
+            return A.KeywordArg(str(key), A.String(tok.value, tok.value.encode(), pos=self.tp(tok)),
+                                pos=self.p(meta))
+
         def value(self, meta, *items):
             if len(items) == 1:
                 return items[0]
