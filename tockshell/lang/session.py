@@ -412,6 +412,12 @@ class Session:
                     return name
         if addr == p.flash_start + p.init_fn_offset:
             return "_start"
+        namer = getattr(p.program, "handler_name", None)
+        if namer is not None:
+            try:
+                return namer(addr)
+            except Exception:  # noqa: BLE001 - a name is a nicety; an app's bug must not break a view
+                return None
         return None
 
     def labels_of(self, p) -> dict[str, int]:
