@@ -132,7 +132,21 @@ def process_detail(session, p) -> str:
     labels = session.labels_of(p)
     if labels:
         lines.append(" labels: " + ", ".join(f"@{n} {a:#x}" for n, a in labels.items()))
+    if p.tbf is not None:
+        lines += ["", *_tbf_lines(session, p)]
     return "\n".join(lines)
+
+
+def _tbf_lines(session, p) -> list[str]:
+    """What the TBF header gave a loaded process (the TBF module's own description)."""
+    try:
+        from .. import tbf
+    except ImportError:
+        return []
+    fn = getattr(tbf, "describe", None)
+    if fn is None:
+        return []
+    return [" " + line for line in fn(p.tbf, session.board.driver_name)]
 
 
 _INNER = 34
