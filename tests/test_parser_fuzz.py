@@ -18,6 +18,7 @@ REGEX_EXAMPLES = {
     "PROCESS_PREFIX": ["p:", "client :", "list:"],
     "FUNC": ["mem(", "f(", "Failure(", "Success(", "threshold("],
     "PATH": ["a/b", "../x.tsh", "/"],
+    "APP_REF": ["app.py:Main", "dir/my_app.py:Blink"],
     "VAR": ["$_", "$x", "$_.r0", "$stop.kind", "$a-b"],
     "LABEL": ["@l", "@on_write"],
     "NUMBER": ["0", "42", "0x1F", "1_0", "0b1"],

@@ -669,6 +669,9 @@ def _make_builder():
         def trace(self, meta, lines):
             return A.Trace(None, lines, pos=self.p(meta))
 
+        def trace_all(self, meta, lines):
+            return A.Trace("all", lines, pos=self.p(meta))
+
         def trace_on(self, meta):
             return A.Trace("on", pos=self.p(meta))
 
