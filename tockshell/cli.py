@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file", help="the .tsh file")
     demo = sub.add_parser("demo", help="list the shipped scenarios, or run one")
     demo.add_argument("name", nargs="?", help="the scenario to run")
+    demo.add_argument("--no-shell", action="store_true",
+                      help="at a terminal, exit after the scenario instead of continuing in the shell")
     demo.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                       help="override `param NAME = DEFAULT` (repeatable)")
     return ap
@@ -150,11 +152,18 @@ def cmd_demo(ap, args) -> int:
         return EXIT_USAGE
     from .lang.session import Session
 
-    session = Session(args.board, out=sys.stdout, interactive=sys.stdin.isatty() and sys.stdout.isatty(),
-                      params=_params(ap, args.param))
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    session = Session(args.board, out=sys.stdout, interactive=interactive, params=_params(ap, args.param))
     print(f"demo {args.name}: each statement is shown as if typed")
     print()
-    return _run_file(session, path, echo=True)
+    code = _run_file(session, path, echo=True)
+    if not interactive or args.no_shell:
+        return code
+    # At a terminal the demo hands over to the shell with its processes still there,
+    # so a student can go on poking at what the scenario built.
+    print()
+    print(f"demo {args.name} finished; the shell continues with its state (Ctrl-D leaves).")
+    return _enter_shell(session)
 
 
 def cmd_repl(args) -> int:
@@ -162,6 +171,10 @@ def cmd_repl(args) -> int:
 
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     session = Session(args.board, out=sys.stdout, interactive=interactive)
+    return _enter_shell(session)
+
+
+def _enter_shell(session) -> int:
     try:
         from .shell import repl
     except ModuleNotFoundError as e:
