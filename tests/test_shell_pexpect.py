@@ -87,6 +87,17 @@ class Shell:
         self.expect(ACCEPTED, exact=True)
         return self.ready()
 
+    def resize(self, rows: int, cols: int) -> str:
+        """Change the window size at a ready prompt and wait for the redraw.
+
+        prompt_toolkit answers SIGWINCH by erasing its output (which turns
+        bracketed paste off) and drawing the prompt again (on again), so the
+        two markers go by once more."""
+        self.child.setwinsize(rows, cols)
+        self.rows = rows
+        self.expect(ACCEPTED, exact=True)
+        return self.ready()
+
     def type(self, keys: str) -> None:
         self.child.send(keys)
 
@@ -219,12 +230,12 @@ def test_history_is_kept_and_suggested(tmp_path):
 def test_resize_redraws_and_the_session_goes_on(shell):
     shell.ready()
     shell.run("spawn a ram=4k")
-    shell.child.setwinsize(12, 60)
-    shell.expect(r"tsh>")
+    shell.resize(12, 60)
     out = shell.run("list")
     assert " a " in out
-    shell.child.setwinsize(40, 160)
+    shell.resize(40, 160)
     out = shell.run("status")
+    assert "Total processes: 1" in out
     assert "Traceback" not in out
     assert shell.ctrl_d_exit() == 0
 
