@@ -391,7 +391,8 @@ def _spawn_tbf(s, ctx: SpawnContext):
     arch = ctx.options.get("arch")
     ctx.use("arch")
     try:
-        loaded = fn(path, key, s.board, arch=None if arch is None else str(arch))
+        # label: messages and `process` name the file as written, not the machine-specific joined path.
+        loaded = fn(path, key, s.board, arch=None if arch is None else str(arch), label=str(ctx.options[key]))
     except (ValueError, OSError) as e:
         raise s.error(ctx.node, str(e)) from None
     except Exception as e:  # noqa: BLE001 - a loader's own error type (TbfError) carries the message

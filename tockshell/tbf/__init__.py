@@ -30,8 +30,8 @@ from typing import Any, Iterable
 
 import attrs
 
-from . import TOCK_KERNEL_VERSION
-from .abi import ErrorCode, SyscallClass
+from .. import TOCK_KERNEL_VERSION
+from ..abi import ErrorCode, SyscallClass
 
 __all__ = [
     "TbfError", "TbfInfo", "Permission", "PersistentAcl", "MISSING_TOCKLOADER", "load_tbf", "load_tab",
@@ -425,7 +425,7 @@ def _credentials(tbfh_mod, hdr, data: bytes, binary_end: int, warnings: list[str
     return tuple(out)
 
 
-def load_tab(path: str | os.PathLike, arch: str | None = None, *, kernel=None) -> TbfInfo:
+def load_tab(path: str | os.PathLike, arch: str | None = None, *, kernel=None, name: str | None = None) -> TbfInfo:
     """Pick and read one TBF of a ``.tab`` bundle through tockloader's ``TAB``.
 
     ``arch`` defaults to the bundle's only architecture, else the first of
@@ -436,7 +436,7 @@ def load_tab(path: str | os.PathLike, arch: str | None = None, *, kernel=None) -
     import tarfile
 
     _, tab_mod = _tockloader()
-    label = str(path)
+    label = name or str(path)
     p = Path(path)
     if not p.exists():
         # tockloader would try to download a path that does not exist as a URL: never do that.
@@ -606,7 +606,8 @@ def install_filter(kernel) -> TbfHeaderFilterDefaultAllow:
 
 
 # ---------------------------------------------------------------------------------------- spawn
-def spawn_args(path: str | os.PathLike, kind: str, board, arch: str | None = None) -> dict[str, Any]:
+def spawn_args(path: str | os.PathLike, kind: str, board, arch: str | None = None, *,
+               label: str | None = None) -> dict[str, Any]:
     """Keyword arguments of ``Kernel.create_process`` for a process loaded from a ``.tbf`` / ``.tab``.
 
     ``kind`` is ``"tbf"`` or ``"tab"``. The result holds the package name,
@@ -616,15 +617,16 @@ def spawn_args(path: str | os.PathLike, kind: str, board, arch: str | None = Non
     addresses and ``tbf`` (the :class:`TbfInfo`, which the syscall filter and
     ``process`` read). Also installs the TBF syscall filter on the board's
     kernel. Raises :class:`TbfError` with a clear message for anything Tock
-    or tockloader refuses.
+    or tockloader refuses. ``label`` names the file in messages and in
+    ``process`` (the path as the user wrote it; default: ``path``).
     """
     kernel = getattr(board, "kernel", None)
     if kind == "tbf":
         if arch is not None:
             raise TbfError("arch= applies to tab= files only (a .tbf is already for one architecture)")
-        info = load_tbf(path)
+        info = load_tbf(path, name=label)
     elif kind == "tab":
-        info = load_tab(path, arch, kernel=kernel)
+        info = load_tab(path, arch, kernel=kernel, name=label)
     else:
         raise TbfError(f"unknown binary kind '{kind}' (tbf or tab)")
     check_loadable(info)
