@@ -214,6 +214,18 @@ def test_history_is_written_to_the_chosen_file(tmp_path):
     assert "+hello" in hist and "+world" in hist
 
 
+def test_undecodable_input_is_cleaned_before_anything_sees_it(tmp_path):
+    out = io.StringIO()
+    session = FakeSession(out)
+    with create_pipe_input() as inp:
+        inp.send_bytes(b"a\xffb\r\x04")
+        with create_app_session(input=inp, output=DummyOutput()):
+            status = R.Repl(session, input=inp, output=DummyOutput(), stdout=out).run()
+    assert status == 0
+    assert session.executed == [("a\ufffdb", "<stdin>")]
+    assert "+a\ufffdb" in (tmp_path / "hist" / "history").read_text(encoding="utf-8")
+
+
 def test_pause_hook_is_wired():
     # `pause` waits at a prompt of its own; Enter goes on.
     status, text, s = drive("pause\r\rhello\r\x04")

@@ -271,3 +271,22 @@ def test_piped_input_runs_without_a_terminal(tmp_path):
     assert "tsh>" not in res.stdout             # and no prompt
     assert "<stdin>:4:4: unknown syscall 'comand'" in res.stderr
     assert res.returncode == 2                  # the worst error seen: a syntax error
+
+
+def test_bytes_that_are_not_utf8_get_a_message_not_a_traceback(shell):
+    shell.ready()
+    os.write(shell.child.child_fd, b'client: comm\xffand console 0\r')
+    shell.expect(ACCEPTED, exact=True)
+    out = shell.ready()
+    assert "\ufffd" in out and "^" in out
+    assert "Traceback" not in out and "internal error" not in out
+    assert "t=0us" in shell.run("now")
+    assert shell.ctrl_d_exit() == 0
+
+
+def test_piped_bytes_that_are_not_utf8(tmp_path):
+    env = dict(os.environ, TOCKSHELL_HISTORY=str(tmp_path / "history"))
+    res = subprocess.run([sys.executable, "-m", "tockshell"], input=b'echo "a\xffb"\nnow\n',
+                         capture_output=True, cwd=str(REPO), env=env, timeout=TIMEOUT)
+    assert res.stdout.decode() == "a\ufffdb\nt=0us (0 ns), 0 events\n"
+    assert res.returncode == 0

@@ -14,16 +14,27 @@ history in memory for this session and says so once.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
-__all__ = ["data_dir", "history_path", "error_log_path", "SafeFileHistory", "make_history"]
+__all__ = ["data_dir", "history_path", "error_log_path", "SafeFileHistory", "make_history", "clean_text"]
 
 #: Entries older than this are not loaded: a years-old history file should
 #: not slow down start-up or auto-suggest.
 MAX_LOADED_ENTRIES = 10_000
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with the bytes a terminal sent that were not UTF-8 (which
+    Python carries as lone surrogates) turned into U+FFFD, so they can be
+    parsed, stored and printed like any other character."""
+    return _SURROGATES.sub("\ufffd", text)
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -84,7 +95,7 @@ class SafeFileHistory(FileHistory):
         if self.failed:
             return
         try:
-            super().store_string(string)
+            super().store_string(clean_text(string))
         except OSError as err:
             self._fail(err)
 

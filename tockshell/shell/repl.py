@@ -34,7 +34,7 @@ from typing import Any, Callable, Optional, TextIO
 
 from ..kernel import KernelAPIError
 from ..lang.errors import TshError, TshSyntaxError
-from .history import error_log_path, make_history
+from .history import clean_text, error_log_path, make_history
 from .keys import input_incomplete
 
 __all__ = ["Repl", "Interrupter", "banner", "main", "run_piped", "INPUT_FILE", "QuitRequest"]
@@ -202,7 +202,8 @@ def execute_text(session: Any, text: str, out: TextIO, err: TextIO, *,
     statement was refused, 2 on a syntax error, 3 on an internal error.
     Raises :class:`QuitRequest` when the input asked to quit.
     """
-    source = text if source is None else source
+    text = clean_text(text)
+    source = text if source is None else clean_text(source)
     with Interrupter(session) as intr:
         status = 0
         try:
@@ -420,6 +421,18 @@ class Repl:
                 self.stdout.flush()
 
 
+def _tolerant(stream: TextIO, errors: str) -> TextIO:
+    """``stream`` set to replace what it cannot decode or encode instead of
+    raising: a stray byte must give a message, not a traceback."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors=errors)
+        except (ValueError, OSError):
+            pass
+    return stream
+
+
 def _is_terminal(stream) -> bool:
     try:
         return stream.isatty()
@@ -433,8 +446,9 @@ def main(session: Any = None, *, stdin: TextIO | None = None, stdout: TextIO | N
     Interactive when stdin and stdout are terminals; otherwise the piped
     mode of :func:`run_piped`. Returns the exit status.
     """
-    stdin = sys.stdin if stdin is None else stdin
-    stdout = sys.stdout if stdout is None else stdout
+    stdin = _tolerant(sys.stdin, "replace") if stdin is None else stdin
+    stdout = _tolerant(sys.stdout, "replace") if stdout is None else stdout
+    _tolerant(sys.stderr, "backslashreplace")
     interactive = _is_terminal(stdin) and _is_terminal(stdout)
     if session is None:
         from ..lang.session import Session
