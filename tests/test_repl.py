@@ -104,7 +104,8 @@ def _private_history(tmp_path, monkeypatch):
 
 
 def drive(keys: str, session_factory=FakeSession):
-    """Type ``keys`` into a REPL on a fake session; (status, printed text, session)."""
+    """Type ``keys`` into a REPL on a fake session; (status, printed text, session).
+    Only the fake's ``bug`` statement may cause an internal error."""
     out = io.StringIO()
     session = session_factory(out)
     with create_pipe_input() as inp:
@@ -112,7 +113,10 @@ def drive(keys: str, session_factory=FakeSession):
         with create_app_session(input=inp, output=DummyOutput()):
             repl = R.Repl(session, input=inp, output=DummyOutput(), stdout=out)
             status = repl.run()
-    return status, out.getvalue(), session
+    text = out.getvalue()
+    if "bug" not in keys:
+        assert "internal error" not in text, text
+    return status, text, session
 
 
 def test_banner_names_the_board_and_its_drivers():
@@ -230,7 +234,16 @@ def test_pause_hook_is_wired():
     # `pause` waits at a prompt of its own; Enter goes on.
     status, text, s = drive("pause\r\rhello\r\x04")
     assert status == 0
+    assert "internal error" not in text
     assert "→ Success" in text
+
+
+def test_ctrl_c_at_a_pause_abandons_the_rest_of_the_input():
+    status, text, s = drive("pause\x1b\rhello\r\x03hello\r\x04")
+    assert status == 0
+    assert s.executed[0][0] == "pause\nhello"
+    assert "cut short" in text
+    assert text.count("→ Success") == 1      # only the second input's
 
 
 # ------------------------------------------------------------------ piped mode
@@ -268,6 +281,13 @@ def test_piped_quit_stops_reading():
     status, out, err, s = piped("hello\nquit 4\nhello\n")
     assert status == 4
     assert out.count("→ Success") == 1
+
+
+def test_piped_ctrl_c_stops_reading_with_130():
+    status, out, err, s = piped("longrun\nhello\n")
+    assert status == R.EXIT_INTERRUPTED
+    assert "stopped: interrupted" in out
+    assert "→ Success" not in out
 
 
 def test_piped_main_does_not_touch_the_terminal(monkeypatch):

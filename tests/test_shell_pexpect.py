@@ -240,6 +240,18 @@ def test_resize_redraws_and_the_session_goes_on(shell):
     assert shell.ctrl_d_exit() == 0
 
 
+def test_pause_waits_for_enter(shell):
+    shell.ready()
+    shell.type('pause; echo "after the pause"\r')
+    shell.expect(ACCEPTED, exact=True)
+    shell.expect(r"paused")
+    shell.type("\r")
+    out = shell.expect(r"after the pause")
+    shell.ready()
+    assert "internal error" not in out
+    assert shell.ctrl_d_exit() == 0
+
+
 def test_quit_leaves_with_status_zero(shell):
     shell.ready()
     shell.child.send("quit\r")

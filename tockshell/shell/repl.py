@@ -379,13 +379,15 @@ class Repl:
             return
 
         def pause(message: str = "") -> None:
-            from prompt_toolkit import prompt as pt_prompt
+            from prompt_toolkit import PromptSession
 
+            waiter = PromptSession(input=self.prompt_session.input, output=self.prompt_session.output)
             try:
-                pt_prompt(message or "-- paused; press Enter to go on -- ",
-                          input=self.prompt_session.input, output=self.prompt_session.output)
-            except (EOFError, KeyboardInterrupt):
-                _set_interrupt(self.session, True)
+                waiter.prompt(message or "-- paused; press Enter to go on -- ")
+            except EOFError:
+                pass  # Ctrl-D at a pause goes on, as Enter does
+            # Ctrl-C (KeyboardInterrupt) propagates: it abandons the rest of the
+            # input, as gdb's Ctrl-C at its pagination prompt does.
 
         self.session.pause_hook = pause
 
