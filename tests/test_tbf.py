@@ -288,6 +288,31 @@ def test_missing_tockloader_gives_one_clear_message(monkeypatch):
 
 
 # ------------------------------------------------------------------ what the process gets
+def with_total_size(data: bytes, total: int) -> bytes:
+    """The same TBF with another total_size field (and the checksum fixed up), bytes unchanged."""
+    hdr = bytearray(data[:struct.unpack_from("<H", data, 2)[0]])
+    struct.pack_into("<I", hdr, 4, total)
+    struct.pack_into("<I", hdr, 12, 0)
+    c = 0
+    for (w,) in struct.iter_unpack("<I", bytes(hdr)):
+        c ^= w
+    struct.pack_into("<I", hdr, 12, c)
+    return bytes(hdr) + data[len(hdr):]
+
+
+@pytest.mark.parametrize("kw, word", [({"min_ram": 0xFFFF_FFF0}, "NotEnoughMemory"),
+                                      ({}, "NotEnoughFlash")])
+def test_absurd_sizes_are_refused_before_allocating(tmp_path, kw, word):
+    data = make("huge", **kw)
+    if not kw:
+        data = with_total_size(data, 0xFFFF_0000)  # a short file whose header claims 4 GB: tockloader accepts it
+        assert tockloader_view(data).is_valid()
+    f = tmp_path / "huge.tbf"
+    f.write_bytes(data)
+    with pytest.raises(tbf.TbfError, match=word):
+        tbf.spawn_args(f, "tbf", build_board())
+
+
 def test_spawned_process_gets_the_headers_numbers(tmp_path):
     data = make("sensor", init=0x59, trailer=0x20, min_ram=6000, regions=[(0x100, 0x80)], binary=bytes(0x200))
     b, p = spawn(data, tmp_path)

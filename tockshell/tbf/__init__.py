@@ -55,6 +55,12 @@ TLV_NAMES = {
 #: The modelled boards are Cortex-M flavoured (32-byte initial stack frame, thumb entry points).
 DEFAULT_ARCHES = ("cortex-m4", "cortex-m3", "cortex-m0", "cortex-m7", "cortex-m33", "cortex-m0p")
 
+#: Largest app RAM and app flash the modelled boards offer one process (real Tock chips have far
+#: less in total); beyond it Tock's loader says NotEnoughMemory / NotEnoughFlash, and the model
+#: must not allocate gigabytes because a header says so.
+MAX_APP_RAM = 1 << 20
+MAX_APP_FLASH = 1 << 20
+
 #: How a board gives a ShortId to an app whose TBF has no ShortId TLV (``board.short_id_rule``):
 #: ``unique``: every app is LocallyUnique (a board with no AppID assigner);
 #: ``names``: ``AppIdAssignerNames`` with Tock's ``crc32_posix`` of the package name.
@@ -630,6 +636,12 @@ def spawn_args(path: str | os.PathLike, kind: str, board, arch: str | None = Non
     else:
         raise TbfError(f"unknown binary kind '{kind}' (tbf or tab)")
     check_loadable(info)
+    if info.minimum_ram_size > MAX_APP_RAM:
+        raise TbfError(f"{info.source}: minimum_ram_size {info.minimum_ram_size} is more than the board's "
+                       f"{MAX_APP_RAM} bytes of app RAM (Tock: NotEnoughMemory)")
+    if info.total_size > MAX_APP_FLASH:
+        raise TbfError(f"{info.source}: total_size {info.total_size} is more than the board's "
+                       f"{MAX_APP_FLASH} bytes of app flash (Tock: NotEnoughFlash)")
     flash = info.data + bytes(info.total_size - len(info.data))  # tockloader accepts a short file; flash is total_size
     kw: dict[str, Any] = {
         # Tock: a TBF without a Package Name TLV has an empty name (the package-name registry refuses it).
