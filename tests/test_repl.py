@@ -91,6 +91,8 @@ class FakeSession:
                 os.kill(os.getpid(), signal.SIGINT)
                 os.kill(os.getpid(), signal.SIGINT)
                 self.out.write("not reached\n")
+            elif word == "silent":
+                pass
             elif word == "pause":
                 self.pause_hook("")
             else:
@@ -137,6 +139,12 @@ def test_statements_run_and_ctrl_d_exits_zero():
 def test_tab_completes_at_once_even_when_enter_follows_immediately():
     status, text, s = drive("li\t\rprocess cl\t\rst\t\x03\x04")
     assert [t for t, _ in s.executed] == ["list", "process client"]
+
+
+def test_output_is_followed_by_a_blank_line_and_silence_by_nothing():
+    status, text, s = drive("hello\rsilent\rhello\r\x04")
+    body = text.split("guided scenarios.\n\n", 1)[1]
+    assert body == "→ Success\n\n→ Success\n\n"
 
 
 def test_a_block_is_one_input():

@@ -30,14 +30,15 @@ import signal
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Optional, TextIO
+from typing import Any, Optional, TextIO
 
 from ..kernel import KernelAPIError
 from ..lang.errors import TshError, TshSyntaxError
 from .history import clean_text, error_log_path, make_history
 from .keys import input_incomplete
 
-__all__ = ["Repl", "Interrupter", "banner", "main", "run_piped", "INPUT_FILE", "QuitRequest"]
+__all__ = ["Repl", "Interrupter", "banner", "main", "run_piped", "execute_text", "log_internal_error",
+           "INPUT_FILE", "QuitRequest", "EXIT_INTERRUPTED"]
 
 #: The file name positions in typed input are reported against.
 INPUT_FILE = "<stdin>"
@@ -179,7 +180,9 @@ class Interrupter:
 
 
 class _CountingWriter:
-    """A text sink that remembers whether anything was written (for spacing)."""
+    """A text sink that remembers whether anything was written, so that the
+    REPL puts a blank line after a command's output (and none after a silent
+    one). Everything else is the wrapped stream's."""
 
     def __init__(self, stream: TextIO):
         self.stream = stream
@@ -192,6 +195,9 @@ class _CountingWriter:
 
     def flush(self) -> None:
         self.stream.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
 
 
 def execute_text(session: Any, text: str, out: TextIO, err: TextIO, *,
@@ -324,8 +330,13 @@ class Repl:
         from .toolbar import make_toolbar
 
         self.session = session
-        self.stdout = _CountingWriter(stdout or sys.stdout)
+        self.stdout = _CountingWriter(stdout or getattr(session, "out", None) or sys.stdout)
+        if getattr(session, "out", None) is self.stdout.stream:
+            # The session prints through the same counter, for the spacing.
+            session.out = self.stdout
         self.env = os.environ if env is None else env
+        # Start-up warnings wait for the banner, so that it stays the first line.
+        self._warnings: list[str] = []
         if history is None:
             history = make_history(warn=self._warn)
         lexer = None
@@ -370,7 +381,10 @@ class Repl:
         return [("class:continuation", "... ".rjust(width))]
 
     def _warn(self, text: str) -> None:
-        self.stdout.write(text + "\n")
+        if self._warnings is not None:
+            self._warnings.append(text)
+        else:
+            self.stdout.write(text + "\n")
 
     def _install_pause(self) -> None:
         """Make ``pause`` wait for Enter at a prompt of its own."""
@@ -403,8 +417,13 @@ class Repl:
     def run(self, show_banner: bool = True) -> int:
         """The read-eval-print loop; returns the exit status (0 on Ctrl-D)."""
         if show_banner:
-            self.stdout.write(banner(self.session) + "\n\n")
-            self.stdout.flush()
+            self.stdout.write(banner(self.session) + "\n")
+        pending, self._warnings = self._warnings, None
+        for text in pending:
+            self.stdout.write(text + "\n")
+        if show_banner or pending:
+            self.stdout.write("\n")
+        self.stdout.flush()
         while True:
             try:
                 text = self.prompt_session.prompt()
@@ -418,6 +437,9 @@ class Repl:
                 self.execute(text)
             except QuitRequest as q:
                 return q.code
+            except KeyboardInterrupt:
+                # Ctrl-C in the instant between the prompt and the command.
+                self.stdout.write("interrupted\n")
             if self.stdout.wrote:
                 self.stdout.write("\n")
                 self.stdout.flush()
