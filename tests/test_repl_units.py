@@ -215,3 +215,24 @@ def test_session_names_calls_a_method_provider():
 
     assert session_names(S())().processes == _Names.processes
     assert session_names(T())().processes == _Names.processes
+
+
+def test_completer_fills_in_the_live_session_names():
+    import io
+
+    from tockshell.lang.session import Session
+
+    s = Session(out=io.StringIO())
+    s.execute("spawn client ram=4k\nlet foo = 1\nclient: subscribe console 1 @on_write")
+    c = TshCompleter(session_names(s))
+
+    def texts(text):
+        return [x.text for x in c.get_completions(Document(text), CompleteEvent(completion_requested=True))]
+
+    assert "$foo" in texts("echo $f")                              # variables
+    assert "@on_write" in texts("client: subscribe console 2 @o")  # labels of that process
+    assert "fault_policy" in texts("config fa")                    # config keys
+    assert "console" in texts("client: command c")                 # drivers by name
+    assert "client" in texts("stop c")                             # processes
+    s.execute("spawn server ram=4k")
+    assert "server" in texts("stop s")                             # at once, no refresh needed
