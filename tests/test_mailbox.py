@@ -394,3 +394,47 @@ def test_describe_grant_and_in_flight(w):
     assert w.mb.describe_grant(g.data).startswith("message in flight to svc [0] (pd 1), 3 B")
     assert [m.length for m in w.mb.in_flight(s)] == [3]
     assert w.mb.waiting_for(s)[0].sender == c.pid
+
+
+# ------------------------------------------------------------------ closing a descriptor settles its messages
+
+def test_receiver_closing_fails_the_waiting_message(w):
+    s, c, pd, svc_pd, *_ = ready(w)
+    w.send(c, pd, b"hi")
+    assert w.cmd(s, IPCMGR, 3, svc_pd) == OK
+    assert w.queued(c, MAILBOX, 1) == [(NODEVICE, pd, 0)]
+    assert w.queued(s, MAILBOX, 0) == []
+    assert w.mb.in_flight() == []
+    assert "closed its descriptor" in "\n".join(w.notes())
+
+
+def test_a_reused_number_never_labels_an_old_message(w):
+    s, c, pd, svc_pd, s_in, _ = ready(w)
+    w.send(c, pd, b"from c")
+    w.cmd(s, IPCMGR, 3, svc_pd)  # s hangs up on c...
+    other = w.spawn("other")
+    assert w.discover(other, b"echo").is_success  # ...and the number goes to another client
+    assert w.mgr.number_for(s, other) == svc_pd
+    w.send(other, 1, b"from other")
+    assert w.read(s) == SyscallReturn.success_u32_u32(10, svc_pd)
+    assert s.read(s_in, 10) == b"from other"
+
+
+def test_sender_closing_withdraws_its_message_silently(w):
+    s, c, pd, svc_pd, *_ = ready(w)
+    w.send(c, pd, b"hi")
+    assert w.cmd(c, IPCMGR, 3, pd) == OK
+    assert w.queued(c, MAILBOX, 1) == []  # it asked: no upcall
+    assert w.queued(s, MAILBOX, 0) == []
+    assert w.read(s) == fail(ErrorCode.NODEVICE)
+    assert w.mb.stats()["cancelled"] == 1
+
+
+def test_closing_an_unrelated_descriptor_touches_nothing(w):
+    s, c, pd, svc_pd, *_ = ready(w)
+    o = w.spawn("o")
+    w.register(o, b"other")
+    opd = w.discover(c, b"other").value
+    w.send(c, pd, b"hi")
+    w.cmd(c, IPCMGR, 3, opd)
+    assert len(w.mb.in_flight()) == 1

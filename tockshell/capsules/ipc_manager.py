@@ -154,6 +154,9 @@ class IpcManager(SyscallDriver):
         self.policies: dict[tuple[str, bytes], BoardPolicy] = {}
         #: Callables returning a reason (str) why the descriptor mode may not change now, or None.
         self.mode_change_guards: list = []
+        #: Callables ``fn(holder, pd, peer_pid)`` run after a descriptor is closed (the Mailbox settles
+        #: messages that travel through it, so a reused number never labels an old message).
+        self.close_hooks: list = []
         self._stats = self._zero_stats()
         super().__init__()
 
@@ -343,8 +346,11 @@ class IpcManager(SyscallDriver):
         table = g.data.table if g is not None else None
         if table is None or table.entry(pd) is None:
             return self._refuse(p, ErrorCode.INVAL, f"{p.name} closes pd {pd}, which is not open")
+        peer = table.entries[pd - 1].peer
         table.entries[pd - 1] = None
         self._write_table(p, table)
+        for hook in self.close_hooks:
+            hook(p, pd, peer)
         return SyscallReturn.success()
 
     def _query(self, p: Process, pd: int) -> SyscallReturn:

@@ -76,6 +76,7 @@ class Mailbox(SyscallDriver):
         self._stats = self._zero_stats()
         super().__init__()
         ipcmgr.mode_change_guards.append(self._mode_guard)
+        ipcmgr.close_hooks.append(self._descriptor_closed)
 
     def make_grant(self):
         return GrantSpec(self.driver_num, upcalls=2, allow_ro=1, allow_rw=1, data_size=8,
@@ -196,6 +197,10 @@ class Mailbox(SyscallDriver):
         self._withdraw(m, "cancelled")
         return SyscallReturn.success()
 
+    _WHY = {"cancelled": "cancelled", "withdrawn": "withdrawn: its sender died",
+            "failed": "failed: the receiver closed its descriptor for the sender",
+            "dropped": "dropped: its sender is gone"}
+
     def _withdraw(self, m: Message, outcome: str) -> None:
         """Take a message back before it is read; its "message waiting" upcall goes too if undelivered."""
         k = self.kernel
@@ -204,7 +209,8 @@ class Mailbox(SyscallDriver):
         removed = receiver is not None and k.remove_upcall(receiver, UpcallId(self.driver_num, MESSAGE_WAITING),
                                                            m.upcall_args)
         k.note(f"mailbox: the message from {process_label(k, m.sender)} to {process_label(k, m.receiver)} "
-               f"is {outcome}" + ("; its undelivered 'message waiting' upcall was removed" if removed else ""),
+               f"is {self._WHY[outcome]}"
+               + ("; its undelivered 'message waiting' upcall was removed" if removed else ""),
                k.lookup(m.sender))
 
     def _finish(self, m: Message, outcome: str) -> None:
@@ -221,6 +227,28 @@ class Mailbox(SyscallDriver):
             g.data.outgoing = None
         self.outcomes[m.seq] = outcome
         self._stats[outcome] += 1
+
+    def _descriptor_closed(self, holder: Process, pd: int, peer: ProcessId) -> None:
+        """``holder`` closed ``pd`` (naming ``peer``): settle the messages that travel through it.
+
+        Once closed, the number may be handed out again for another peer, so
+        no later upcall or read result may carry it for the old one. The
+        holder's own message sent through it is withdrawn as if cancelled (it
+        asked); a message from that peer waiting for the holder fails as a send
+        to a receiver that hung up would: NODEVICE to its sender.
+        """
+        k = self.kernel
+        own = self._by_sender.get(holder.pid)
+        if own is not None and own.receiver_pd == pd:
+            self._withdraw(own, "cancelled")
+        for m in list(self._by_receiver.get(holder.pid, ())):
+            if m.sender != peer:
+                continue
+            if self._alive(m.sender):
+                self._withdraw(m, "failed")
+                k.schedule_upcall(m.sender, self.driver_num, SEND_DONE, (int(ErrorCode.NODEVICE), m.receiver_pd, 0))
+            else:
+                self._withdraw(m, "dropped")
 
     def _alive(self, pid: ProcessId) -> bool:
         q = self.kernel.lookup(pid)
