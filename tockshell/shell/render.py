@@ -111,8 +111,12 @@ def status(session) -> str:
             f"Timeslice expirations: {quanta}")
 
 
+#: Extra sections of ``process NAME`` from plugins: ``fn(session, p) -> list of lines`` (empty: nothing).
+PROCESS_SECTIONS: list = []
+
+
 def process_detail(session, p) -> str:
-    """``process NAME``: the process printer's block, then the memory map."""
+    """``process NAME``: the process printer's block, then the memory map, then plugins' sections."""
     k = session.kernel
     last = "None" if p.last_syscall is None else syscall_debug(*p.last_syscall)
     lines = [
@@ -134,6 +138,10 @@ def process_detail(session, p) -> str:
         lines.append(" labels: " + ", ".join(f"@{n} {a:#x}" for n, a in labels.items()))
     if p.tbf is not None:
         lines += ["", *_tbf_lines(session, p)]
+    for section in PROCESS_SECTIONS:
+        extra = section(session, p)
+        if extra:
+            lines += ["", *extra]
     return "\n".join(lines)
 
 
