@@ -162,6 +162,9 @@ _INNER = 34
 
 def _box_row(label: str, size: str = "", addr: int | None = None, note: str = "") -> str:
     text = f" {label}"
+    if size and len(text) + len(size) + 2 > _INNER:
+        # A long label (a custom grant's tag) is shortened so the size still fits the box.
+        text = text[:_INNER - len(size) - 3] + "…"
     room = _INNER - len(text) - 1
     text = f"{text}{size:>{room}} " if size else text.ljust(_INNER)
     line = f" ║{text[:_INNER]}║"
