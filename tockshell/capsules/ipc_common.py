@@ -33,9 +33,18 @@ def process_label(kernel, pid) -> str:
 
 
 def fmt_ns(ns: float) -> str:
-    """A virtual duration for stats lines: microseconds, as the rest of tockshell prints time."""
-    us = ns / 1000
-    return f"{us:.0f}us" if us == int(us) else f"{us:.3f}us"
+    """Virtual time as tockshell prints it everywhere (``11.718us``, ``1.007ms``, ``2.5s``).
+
+    Capsules sit below the language, so this small formatter mirrors
+    ``tockshell.lang.values.format_time`` rather than importing it.
+    """
+    if ns < 0:
+        return "-" + fmt_ns(-ns)
+    for scale, unit, digits in ((1_000, "us", 3), (1_000_000, "ms", 3), (1_000_000_000, "s", 6)):
+        if ns < scale * 1000 or unit == "s":
+            text = f"{ns / scale:.{digits}f}".rstrip("0").rstrip(".")
+            return text + unit
+    raise AssertionError("unreachable")
 
 
 # ------------------------------------------------------------------ config values

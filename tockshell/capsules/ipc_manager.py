@@ -319,7 +319,7 @@ class IpcManager(SyscallDriver):
         if table is None or table.free_pd() is None:
             cap = (self.fixed_size if self.mode == "fixed" else FIRST_CAPACITY) if table is None \
                 else 2 * table.capacity
-            cg = k.allocate_custom_grant(holder, self, table_bytes(cap), f"descriptor table ({cap} entries)")
+            cg = k.allocate_custom_grant(holder, self, table_bytes(cap), f"pd table ({cap})")
             if table is None:
                 table = app.table = DescriptorTable()
             else:

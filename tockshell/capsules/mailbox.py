@@ -154,7 +154,7 @@ class Mailbox(SyscallDriver):
         waiting = self._by_receiver.get(p.pid, [])
         m = None
         for cand in list(waiting):
-            if not self.crash_notify and not self._alive(cand.sender):
+            if not self.crash_notify and not self.alive(cand.sender):
                 # No crash callback told us: this is where the Mailbox finds the sender gone.
                 self._finish(cand, "dropped")
                 k.note(f"mailbox: the message from {process_label(k, cand.sender)} is dropped at read: "
@@ -244,13 +244,14 @@ class Mailbox(SyscallDriver):
         for m in list(self._by_receiver.get(holder.pid, ())):
             if m.sender != peer:
                 continue
-            if self._alive(m.sender):
+            if self.alive(m.sender):
                 self._withdraw(m, "failed")
                 k.schedule_upcall(m.sender, self.driver_num, SEND_DONE, (int(ErrorCode.NODEVICE), m.receiver_pd, 0))
             else:
                 self._withdraw(m, "dropped")
 
-    def _alive(self, pid: ProcessId) -> bool:
+    def alive(self, pid: ProcessId) -> bool:
+        """Whether the process instance ``pid`` still exists and has neither faulted nor terminated."""
         q = self.kernel.lookup(pid)
         return q is not None and q.alive
 
@@ -285,8 +286,8 @@ class Mailbox(SyscallDriver):
 
     def _sweep_orphans(self) -> None:
         """Turning crash_notify on: handle the deaths that happened while it was off, now."""
-        dead = {m.receiver for ms in self._by_receiver.values() for m in ms if not self._alive(m.receiver)}
-        dead |= {s for s in self._by_sender if not self._alive(s)}
+        dead = {m.receiver for ms in self._by_receiver.values() for m in ms if not self.alive(m.receiver)}
+        dead |= {s for s in self._by_sender if not self.alive(s)}
         for pid in sorted(dead, key=lambda x: x.identifier):
             self._crash_callback(pid, f"[{pid.identifier}] (died while crash_notify was off)")
 
