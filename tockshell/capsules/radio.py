@@ -100,6 +100,8 @@ class Radio(SyscallDriver):
 
     def __init__(self, seed: int = 0x154):
         self.seed = seed
+        #: Observers (debuggers, measurements) called with each frame the radio accepts, before any ring.
+        self.rx_hooks: list = []
         self._init_state()
         super().__init__()
 
@@ -238,6 +240,8 @@ class Radio(SyscallDriver):
         if not crc_ok:
             st["dropped: bad CRC"] += 1
             return f"radio: a {len(frame)}-byte frame with a bad CRC was dropped"
+        for hook in self.rx_hooks:
+            hook(frame)
         k = self.kernel
         told, skipped = [], []
         for p in k.live_processes():
