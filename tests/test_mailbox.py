@@ -195,8 +195,9 @@ def test_latency_and_stats(w):
     w.read(s)
     st = w.mb.stats()
     assert st["messages sent"] == 1 and st["read"] == 1 and st["bytes copied"] == 4
-    assert st["latency send→read max"].endswith("us")
-    assert float(st["latency send→read max"][:-2]) >= 1000
+    lat = st["latency send→read max"]
+    assert lat.endswith("ms") and 1.0 <= float(lat[:-2]) < 1.1  # the 1ms run plus a few syscalls
+    assert st["latency send→read mean"] == lat
     w.mb.reset_stats()
     assert w.mb.stats()["messages sent"] == 0
 
@@ -246,7 +247,7 @@ def test_receiver_dies_sender_gets_nodevice(how):
      "restart": lambda: w.k.try_restart(s), "exit": lambda: w.k.syscall(s, C.EXIT, 0, 0)}[how]()
     assert w.queued(c, MAILBOX, 1) == [(NODEVICE, pd, 0)]
     assert w.mb.in_flight() == []
-    assert w.mb.stats()["failed (receiver died)"] == 1
+    assert w.mb.stats()["failed (receiver died or hung up)"] == 1
     assert w.cancel(c) == fail(ErrorCode.INVAL)  # the slot is free
 
 
@@ -284,8 +285,9 @@ def test_crash_work_counts_messages_involving_the_process(w):
     assert st["naive scan of every mailbox grant"] - base["naive scan of every mailbox grant"] == 5
     for c, pd in others[:3]:
         assert w.queued(c, MAILBOX, 1) == [(NODEVICE, pd, 0)]
-    assert "3 entries examined" not in w.notes()[-1]
-    assert "4 entries examined" in "\n".join(w.notes())
+    assert "4 messages involved" in "\n".join(w.notes())
+    assert "4 examined through the index by receiver; a scan of every mailbox grant would visit 5" in \
+        "\n".join(w.notes())
 
 
 def test_crash_callback_of_an_uninvolved_process_costs_nothing(w):

@@ -280,9 +280,9 @@ class Mailbox(SyscallDriver):
         self._stats["naive scan work"] += naive
         if examined:
             told = f"; NODEVICE sent to {', '.join(failed)}" if failed else ""
-            k.note(f"mailbox: {what}: {examined} message(s) involved{told} "
-                   f"({examined} entries examined through the receiver index; a scan of every mailbox "
-                   f"grant would examine {naive})", None)
+            msgs = "1 message" if examined == 1 else f"{examined} messages"
+            k.note(f"mailbox: {what}: {msgs} involved{told} ({examined} examined through the index by "
+                   f"receiver; a scan of every mailbox grant would visit {naive})", None)
 
     def _sweep_orphans(self) -> None:
         """Turning crash_notify on: handle the deaths that happened while it was off, now."""
@@ -348,7 +348,7 @@ class Mailbox(SyscallDriver):
         return {
             "messages sent": s["sent"], "read": s["read"], "truncated": s["truncated"],
             "cancelled": s["cancelled"], "withdrawn (sender died)": s["withdrawn"],
-            "failed (receiver died)": s["failed"], "dropped (sender gone, crash_notify off)": s["dropped"],
+            "failed (receiver died or hung up)": s["failed"], "dropped (sender gone, crash_notify off)": s["dropped"],
             "in flight": len(self._by_sender), "bytes copied": s["bytes copied"],
             "latency send→read mean": fmt_ns(mean), "latency send→read max": fmt_ns(s["latency max"]),
             "crash callbacks": s["crash callbacks"],
