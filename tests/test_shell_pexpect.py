@@ -302,3 +302,30 @@ def test_piped_bytes_that_are_not_utf8(tmp_path):
                          capture_output=True, cwd=str(REPO), env=env, timeout=TIMEOUT)
     assert res.stdout.decode() == "a\ufffdb\nt=0us (0 ns), 0 events\n"
     assert res.returncode == 0
+
+
+def test_stdout_redirected_keeps_the_prompt_on_the_terminal(tmp_path):
+    log = tmp_path / "session.log"
+    env = dict(os.environ, TERM="xterm", TOCKSHELL_HISTORY=str(tmp_path / "history"), PROMPT_TOOLKIT_NO_CPR="1")
+    child = pexpect.spawn("/bin/sh", ["-c", f'exec "{sys.executable}" -m tockshell > "{log}"'], env=env,
+                          cwd=str(REPO), dimensions=(30, 120), encoding="utf-8", timeout=TIMEOUT)
+    child.delaybeforesend = None
+    try:
+        child.expect_exact(READY)
+        child.send("spawn teed ram=4k\r")
+        child.expect_exact(ACCEPTED)
+        child.expect_exact(READY)
+        child.send("pause\r")                 # interactive: it waits for Enter
+        child.expect("paused")
+        child.send("\r")
+        child.expect_exact(READY)             # the shell's prompt again
+        child.sendcontrol("d")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    text = log.read_text()
+    assert "spawned teed" in text
+    assert "\x1b[" not in text               # the screen control went to the terminal

@@ -467,20 +467,29 @@ def _is_terminal(stream) -> bool:
 def main(session: Any = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Entry point of the interactive shell (``tockshell`` with no arguments).
 
-    Interactive when stdin and stdout are terminals; otherwise the piped
-    mode of :func:`run_piped`. Returns the exit status.
+    Interactive when stdin is a terminal and so is stdout, or stderr when
+    stdout is redirected (``tockshell | tee session.log``: the prompt and the
+    editing go to the terminal on stderr, the results into the pipe).
+    Otherwise the piped mode of :func:`run_piped`. Returns the exit status.
     """
     stdin = _tolerant(sys.stdin, "replace") if stdin is None else stdin
     stdout = _tolerant(sys.stdout, "replace") if stdout is None else stdout
     _tolerant(sys.stderr, "backslashreplace")
+    screen = None
     interactive = _is_terminal(stdin) and _is_terminal(stdout)
+    if not interactive and _is_terminal(stdin) and stdout is sys.stdout and _is_terminal(sys.stderr):
+        from prompt_toolkit.output import create_output
+
+        screen = create_output(stdout=sys.stderr)
+        interactive = True
     if session is None:
         from ..lang.session import Session
 
         session = Session(out=stdout, interactive=interactive)
+    if hasattr(session, "interactive"):
+        # `pause` waits for Enter only with someone at the keyboard, never
+        # when the input is a script.
+        session.interactive = interactive
     if not interactive:
-        # Never wait for Enter at `pause` when the input is a script.
-        if hasattr(session, "interactive"):
-            session.interactive = False
         return run_piped(session, stdin, stdout, sys.stderr if stdout is sys.stdout else stdout)
-    return Repl(session, stdout=stdout).run()
+    return Repl(session, stdout=stdout, output=screen).run()
