@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from ..abi import SyscallClass
 from .upcall import UpcallId
 
 
@@ -212,7 +213,9 @@ class Process:
         self.custom_grants: list[Any] = []
         self.tasks: deque = deque()
         self.syscall_count = 0
-        self.last_syscall: tuple | None = None  # (SyscallClass, regs)
+        # The last syscall as (tag, class, r0, r1, r2, r3) with 32-bit registers: on the hot path
+        # this is the app's own request tuple, so recording it costs nothing (see last_syscall).
+        self._last_call: tuple | None = None
         self.dropped_upcalls = 0
         self.timeslice_expirations = 0
         self.wait_for_ready = False
@@ -231,6 +234,16 @@ class Process:
         # The ProcessId is built once per instance: capsules get it on every syscall.
         self._identifier = value
         self.pid = ProcessId(self.index, value)
+
+    @property
+    def last_syscall(self) -> "tuple[SyscallClass, tuple[int, int, int, int]] | None":
+        """(SyscallClass, (r0, r1, r2, r3)) of the last syscall this instance made, or None."""
+        c = self._last_call
+        return None if c is None else (SyscallClass(c[1]), c[2:6])
+
+    @last_syscall.setter
+    def last_syscall(self, value) -> None:
+        self._last_call = None if value is None else (None, value[0], *value[1])
 
     @property
     def memory_end(self) -> int:
