@@ -364,8 +364,8 @@ def _spawn_app(s, ctx: SpawnContext):
     kinds = ctx.kinds
     params = {}
     for key, v in ctx.unused().items():
-        if dur is not None and kinds.get(key) is ast.Duration:
-            v = dur(v)
+        if dur is not None and (kinds.get(key) is ast.Duration or isinstance(v, Time)):
+            v = dur(v)  # a duration, written or held in a variable (cost=$slow), is not a count of ms
         params[key] = str(v) if isinstance(v, Symbol) else v
         ctx.use(key)
     try:
@@ -409,7 +409,7 @@ def _spawn_tbf(s, ctx: SpawnContext):
 CONFIG_VALUE_WORDS = {
     "fault_policy": ("panic", "stop", "restart", "threshold(", "threshold_panic("),
     "scheduler": ("round_robin(10ms)", "cooperative", "priority"),
-    "trd104": ("on", "off"), "waitfor_quirk": ("on", "off"), "trace": ("on", "off"),
+    "trd104": ("on", "off"), "waitfor_quirk": ("on", "off"), "trace": ("on", "off"), "run.events": ("on", "off"),
 }
 
 
@@ -521,6 +521,8 @@ def _register_config_keys() -> None:
          "print Tock's trace_syscalls lines as they happen"),
         ("run.max_events", lambda s: str(s.max_events), _set_max_events,
          "event limit of a `run` with no time bound"),
+        ("run.events", lambda s: onoff(s.show_events), lambda s, v: setattr(s, "show_events", _flag(v, "run.events")),
+         "off: run, step, press print no event lines (long runs in scenarios)"),
     ]
     for attr in ("cpu_hz", "syscall", "context_switch", "upcall", "copy_per_byte", "hw_event"):
         core.append((f"costs.{attr}", lambda s, a=attr: str(getattr(s.kernel.config.costs, a)),

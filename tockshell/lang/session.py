@@ -44,6 +44,7 @@ __all__ = ["Session", "Quit", "ExpectFailed", "TshFileError", "read_script", "PL
 PLUGIN_MODULES = (
     "tockshell.lang.cmd_ipc",
     "tockshell.lang.cmd_radio",
+    "tockshell.lang.cmd_thread",
     "tockshell.debugger.commands",
     "tockshell.userland.commands",
     "tockshell.tbf.commands",
@@ -130,6 +131,7 @@ class Session:
         self.scheduled: list[Any] = []  # at/every handles of this board
         self.block_depth = 0  # > 0 while an at/every body runs inside the kernel loop
         self.live = False  # print events as they happen (run, step, press...)
+        self.show_events = True  # `config run.events = off`: long runs in scenarios print no event lines
         self.in_syscall = False  # a shell-issued syscall is being handled (it sets $_ itself)
         self._captures: list[list] = []
         self._held: list = []  # (record, text) lines waiting for their hardware event to finish
@@ -242,7 +244,7 @@ class Session:
         old = self.live
         if self._held:
             self.flush_events()
-        self.live = on
+        self.live = on and self.show_events
         try:
             yield
         finally:
