@@ -134,7 +134,7 @@ def test_mailbox_listing_marks_a_dead_receiver_with_crash_notify_off(sh):
     sh(CONNECT)
     sh('config mailbox.crash_notify = off\ncli: allow-ro mailbox 0 "x"\ncli: command mailbox 1 $pd\nfault svc')
     out = sh("mailbox cli")
-    assert "svc [0] (gone)" in out and "the sender stays BUSY until it cancels" in out
+    assert "svc [0] (old instance)" in out and "the sender stays BUSY until it cancels" in out
     sh("cli: command mailbox 1 $pd\nexpect $_ == Failure(BUSY)\ncli: command mailbox 3\nexpect $_ == Success")
 
 

@@ -22,13 +22,15 @@ def show_name(name: bytes) -> str:
 
 
 def process_label(kernel, pid) -> str:
-    """``name [identifier]`` for a ProcessId, or ``[identifier] (gone)`` if no process has it now."""
+    """``name [identifier]`` for a ProcessId, saying so when that instance is no longer alive."""
     p = kernel.lookup(pid)
     if p is None:
         slot = kernel.processes[pid.index] if 0 <= pid.index < len(kernel.processes) else None
         if slot is not None:
             return f"{slot.name} [{pid.identifier}] (old instance)"
         return f"[{pid.identifier}] (gone)"
+    if not p.alive:
+        return f"{p.name} [{pid.identifier}] ({p.state.name})"
     return f"{p.name} [{pid.identifier}]"
 
 

@@ -93,7 +93,7 @@ class LegacyIpc(SyscallDriver):
         """
         k = self.kernel
         caller_pid = task.caller
-        if caller_pid.index == target.index and caller_pid.identifier == target.identifier:
+        if caller_pid == target.pid:
             self._stats["self notifies refused"] += 1
             k.note(f"ipc: {target.name} notified itself: refused (AlreadyInUse), no upcall", target)
             return

@@ -459,8 +459,8 @@ class IpcManager(SyscallDriver):
             size = int(arg, 0)
         elif mode not in ("dynamic", "raw") or arg is not None:
             raise ValueError("ipcmgr.descriptors is dynamic, fixed(N) or raw")
-        if (mode, size) == (self.mode, self.fixed_size) or (mode == self.mode != "fixed"):
-            return
+        if mode == self.mode and (mode != "fixed" or size == self.fixed_size):
+            return  # no change is always fine
         holders = [q.name for q in self.kernel.live_processes() if self.table_of(q) is not None]
         if holders:
             raise ValueError(f"ipcmgr.descriptors cannot change while descriptor tables exist "

@@ -117,9 +117,9 @@ class Mailbox(SyscallDriver):
                                                    f"(to {process_label(k, busy.receiver)}, sent at "
                                                    f"{fmt_ns(busy.sent_at)}); one at a time")
         if state == "stale":
-            return self._refuse(p, ErrorCode.NODEVICE, f"pd {pd} of {p.name} is stale (its peer restarted, "
-                                                       f"faulted or terminated)" if not self.ipcmgr.raw else
-                                f"no live process has identifier {pd}")
+            why = (f"no live process has identifier {pd}" if self.ipcmgr.raw else
+                   f"pd {pd} of {p.name} is stale (its peer restarted, faulted or terminated)")
+            return self._refuse(p, ErrorCode.NODEVICE, why)
         receiver = k.lookup(peer)
         sender_pd = self.ipcmgr.number_for(receiver, p)
         if sender_pd is None:
@@ -175,7 +175,7 @@ class Mailbox(SyscallDriver):
         self._finish(m, "read")
         self._stats["bytes copied"] += n
         latency = k.now - m.sent_at
-        self._latency_sum += latency
+        self._stats["latency sum"] += latency
         self._stats["latency max"] = max(self._stats["latency max"], latency)
         whole = n == s_len
         if not whole:
@@ -335,16 +335,16 @@ class Mailbox(SyscallDriver):
         self.reset_stats()
 
     # ------------------------------------------------------------------ stats
-    def _zero_stats(self) -> dict[str, int]:
-        self._latency_sum = 0
+    @staticmethod
+    def _zero_stats() -> dict[str, int]:
         return {"sent": 0, "read": 0, "truncated": 0, "cancelled": 0, "withdrawn": 0, "failed": 0,
-                "dropped": 0, "bytes copied": 0, "latency max": 0, "crash callbacks": 0, "crash work": 0,
-                "naive scan work": 0}
+                "dropped": 0, "bytes copied": 0, "latency sum": 0, "latency max": 0, "crash callbacks": 0,
+                "crash work": 0, "naive scan work": 0}
 
     def stats(self) -> dict[str, int | str]:
         """Mailbox figures for ``stats``: label -> value (latencies in virtual time)."""
         s = self._stats
-        mean = self._latency_sum / s["read"] if s["read"] else 0
+        mean = s["latency sum"] / s["read"] if s["read"] else 0
         return {
             "messages sent": s["sent"], "read": s["read"], "truncated": s["truncated"],
             "cancelled": s["cancelled"], "withdrawn (sender died)": s["withdrawn"],

@@ -16,6 +16,7 @@ state into text. Process fields ``p.descriptors``, ``p.descriptor_bytes``,
 
 from __future__ import annotations
 
+from ..capsules.ipc_common import process_label
 from ..shell import render
 from . import ast
 from .commands import board_hook, process_field, statement
@@ -57,6 +58,12 @@ def _mailbox(s, n):
     if d is None or not hasattr(d, "in_flight"):
         raise s.error(n, f"board '{s.board.name}' has no Mailbox")
     return d
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Left-aligned columns, one leading space, trailing blanks trimmed."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [" " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
 
 
 # ------------------------------------------------------------------ policy
@@ -119,12 +126,7 @@ def descriptors_text(s, p) -> str:
             rows.append((str(pd), e.peer_name, f"[{e.peer.identifier}] slot {e.peer.index}",
                          "live" if live else f"stale ({_stale_reason(k, e.peer)})",
                          format_time(e.opened_at)))
-        widths = [max(len(r[i]) for r in rows + [("pd", "peer", "ProcessId", "state", "opened")])
-                  for i in range(5)]
-        hdr = ("pd", "peer", "ProcessId", "state", "opened")
-        lines.append(" " + "  ".join(h.ljust(w) for h, w in zip(hdr, widths)).rstrip())
-        for r in rows:
-            lines.append(" " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        lines += _table(("pd", "peer", "ProcessId", "state", "opened"), rows)
     else:
         lines.append(" no descriptor open (closed ones leave their slots free for reuse, lowest first)")
     lines.append(f" blocks in {p.name}'s grant region (Tock's grant allocator never frees them):")
@@ -185,15 +187,6 @@ def _services(s, n):
 
 # ------------------------------------------------------------------ mailbox
 
-def _who(k, pid) -> str:
-    q = k.lookup(pid)
-    if q is not None and q.alive:
-        return f"{q.name} [{pid.identifier}]"
-    slot = k.processes[pid.index] if 0 <= pid.index < len(k.processes) else None
-    name = slot.name if slot is not None else "?"
-    return f"{name} [{pid.identifier}] (gone)"
-
-
 def mailbox_text(s, p=None) -> str:
     """``mailbox [p]``."""
     k = s.kernel
@@ -211,13 +204,11 @@ def mailbox_text(s, p=None) -> str:
             note = "receiver gone: the sender stays BUSY until it cancels"
         elif not mb.alive(m.sender):
             note = "sender gone: dropped at the receiver's next read"
-        rows.append((_who(k, m.sender), _who(k, m.receiver), f"{m.length} B", format_time(m.sent_at),
-                     format_time(k.now - m.sent_at), str(m.receiver_pd), str(m.sender_pd), note))
-    hdr = ("sender", "receiver", "length", "sent", "age", "pd used", "sender's pd at receiver", "")
-    widths = [max(len(r[i]) for r in rows + [hdr]) for i in range(len(hdr))]
-    lines = [head, " " + "  ".join(h.ljust(w) for h, w in zip(hdr, widths)).rstrip()]
-    for r in rows:
-        lines.append(" " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        rows.append((process_label(k, m.sender), process_label(k, m.receiver), f"{m.length} B",
+                     format_time(m.sent_at), format_time(k.now - m.sent_at), str(m.receiver_pd),
+                     str(m.sender_pd), note))
+    lines = [head, *_table(("sender", "receiver", "length", "sent", "age", "pd used",
+                            "sender's pd at receiver", ""), rows)]
     lines.append(" (no bytes have moved: each is copied from the sender's RO allow 0 when the receiver reads)")
     return "\n".join(lines)
 
