@@ -46,6 +46,12 @@ def test_policy_errors_are_one_line_with_position(sh, text, msg):
     assert e.value.pos is not None and e.value.pos.line == 1
 
 
+def test_policy_error_points_at_the_item(sh):
+    with pytest.raises(TshError, match="non-zero") as e:
+        sh("policy clients echo allow cli, 0x0")
+    assert e.value.pos.column == 32
+
+
 def test_refused_discovery_is_explained_by_the_rule(sh):
     sh("policy clients echo allow someone")
     sh(CONNECT.replace("let pd = $_.value", ""))

@@ -16,7 +16,7 @@ state into text. Process fields ``p.descriptors``, ``p.descriptor_bytes``,
 
 from __future__ import annotations
 
-from ..capsules.ipc_common import process_label
+from ..capsules.ipc_common import BoardPolicy, process_label
 from ..shell import render
 from . import ast
 from .commands import board_hook, process_field, statement
@@ -82,6 +82,11 @@ def _policy_item(s, e):
 def _policy(s, n: ast.Policy):
     mgr = _ipcmgr(s, n)
     items = [_policy_item(s, e) for e in n.allow]
+    for e, item in zip(n.allow, items):
+        try:
+            BoardPolicy([item])  # point at the item a malformed list trips on
+        except ValueError as err:
+            raise s.error(e, str(err)) from None
     try:
         policy = mgr.set_policy(n.kind, n.service, items)
     except ValueError as e:
