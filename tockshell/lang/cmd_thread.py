@@ -14,8 +14,9 @@ service's FIFO), ``gone`` (dropped because the client went away),
 in the kernel, before the service saw them), ``arrived``, ``latency_mean``
 and ``latency_max`` (radio arrival to the client's read); per service:
 ``blocked`` (time spent waiting for one client: zero unless it is built
-to block), ``dropped``, ``unclaimed``, ``forwarded``, ``preempted``,
-``fifo_max``, ``overwrites``.
+to block), ``dropped``, ``gone``, ``unclaimed``, ``forwarded``,
+``preempted``, ``fifo_max``, ``overwrites``, and over every client of the
+board ``delivered``, ``latency_mean``, ``latency_max``.
 
 ``compare [key=value ...]`` runs one workload on the three designs, each on
 a fresh board, and prints one table; the figures are also ``$compare``
@@ -198,9 +199,14 @@ class ThreadMonitor:
         if w.blocked_since is not None:
             blocked += self.kernel.now - w.blocked_since
         radio = self.board.driver("radio")
+        tots = list(self.clients.values())
+        lat_n = sum(t.lat_n for t in tots)
         return {
             "design": Symbol(sp.design),
             "clients": len(sp.owners),
+            "delivered": sum(t.delivered for t in tots),
+            "latency_mean": Time(sum(t.lat_sum for t in tots) // lat_n if lat_n else 0),
+            "latency_max": Time(max((t.lat_max for t in tots), default=0)),
             "forwarded": sum(sp.forwarded.values()),
             "dropped": sum(sp.dropped.values()),
             "gone": sum(sp.gone.values()),
@@ -279,7 +285,8 @@ class Workload:
         "rate": (50, "frames per second for each client's port"),
         "slow_rate": (None, "frames per second for each slow client's port (default: rate)"),
         "cost": (0.2, "a fast client's processing per packet, ms"),
-        "slow_cost": (12, "a slow client's processing per packet, ms"),
+        "slow_cost": (12, "a slow client's processing per packet, ms (CPU)"),
+        "slow_wait": (0, "then a slow client waits this long per packet, ms (slow I/O: the CPU is free)"),
         "fifo": (4, "the service's FIFO (per client with per_client=true)"),
         "per_client": (False, "one FIFO per client"),
         "drop": ("oldest", "what a full FIFO drops: oldest or newest"),
@@ -328,8 +335,9 @@ class Workload:
     def describe(self) -> str:
         n, slow = self.clients, self.slow
         names = ", ".join(f"c{i}" for i in range(n - slow + 1, n + 1))
-        who = (f"{names} slow: {_ms(self.slow_cost)} a packet; others {_ms(self.cost)}" if slow and slow < n else
-               f"all slow: {_ms(self.slow_cost)} a packet" if slow else f"{_ms(self.cost)} a packet each")
+        work = _ms(self.slow_cost) + (f" + {_ms(self.slow_wait)} asleep" if self.slow_wait else "")
+        who = (f"{names} slow: {work} a packet; others {_ms(self.cost)}" if slow and slow < n else
+               f"all slow: {work} a packet" if slow else f"{_ms(self.cost)} a packet each")
         rates = f"{self.rate:g} frames/s per port" + (f" ({self.slow_rate:g} for the slow)"
                                                         if slow and self.slow_rate != self.rate else "")
         fifo = f"fifo={self.fifo} ({'per client' if self.per_client else 'one for all'}) drop={self.drop}"
@@ -363,7 +371,8 @@ def run_design(design: str, wl: Workload, board_name: str = "default") -> dict[s
     names = []
     for i in range(1, wl.clients + 1):
         slow = wl.is_slow(i)
-        params = {"port": i, "cost": wl.slow_cost if slow else wl.cost, "send": wl.send,
+        params = {"port": i, "cost": wl.slow_cost if slow else wl.cost, "wait": wl.slow_wait if slow else 0,
+                  "send": wl.send,
                   "priority": 0 if slow else 1}
         k.create_process(f"c{i}", program=spawn_program(cli_app, params))
         names.append(f"c{i}")
@@ -488,7 +497,7 @@ def _coerce(s, kv, v, default):
         if not isinstance(v, Time):
             v *= 1_000_000  # a bare number is milliseconds, as for the apps' times
         return int(v)
-    if key in ("cost", "slow_cost", "svc_cost", "send"):
+    if key in ("cost", "slow_cost", "slow_wait", "svc_cost", "send"):
         if isinstance(v, Time):
             return v / 1_000_000
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:

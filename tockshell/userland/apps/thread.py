@@ -424,7 +424,9 @@ def client_params(extra: dict | None = None) -> dict[str, Param]:
     out = {
         "name": Param("thread", "the service's name"),
         "port": Param(1, "the port it opens (0..255)"),
-        "cost": Param(0.2, "processing per packet read, in ms", unit="ms"),
+        "cost": Param(0.2, "processing per packet read, in ms (CPU: the timeslice can preempt it)", unit="ms"),
+        "wait": Param(0, "then wait this long before taking the next packet, in ms (slow I/O: the CPU is "
+                         "free meanwhile)", unit="ms"),
         "priority": Param(0, "its priority (with the service's priority=true; higher first)"),
         "send": Param(0, "send a frame every this many ms (0: never)", unit="ms"),
         "tries": Param(100, "discovery attempts, 10 ms apart"),
@@ -438,6 +440,14 @@ def check_port(port: int, priority: int) -> None:
         raise AppError(f"a port is one byte (0..255), not {port}")
     if not 0 <= priority <= 255:
         raise AppError(f"a priority is one byte (0..255), not {priority}")
+
+
+def process(tock, cost: float, wait: float):
+    """Composite: a client's work on one packet: ``cost`` ms of CPU, then ``wait`` ms asleep."""
+    if cost:
+        yield tock.compute(cost * 1000)
+    if wait:
+        yield from tock.delay_ms(wait)
 
 
 def start_sending(tock, period_ms: float, port: int, outq: deque):
@@ -560,7 +570,7 @@ def thread_service(tock, name="thread", fifo=4, per_client=False, drop="oldest",
 
 
 @register("thread_client", client_params())
-def thread_client(tock, name="thread", port=1, cost=0.2, priority=0, send=0, tries=100):
+def thread_client(tock, name="thread", port=1, cost=0.2, wait=0, priority=0, send=0, tries=100):
     """Thread client on the IPC Manager + Mailbox: opens a port, reads its packets (cost ms each), may send."""
     check_port(port, priority)
     probe = tock.statics[PROBE_KEY] = ClientProbe("mailbox", port)
@@ -611,8 +621,7 @@ def thread_client(tock, name="thread", port=1, cost=0.2, priority=0, send=0, tri
                 if not r.values:
                     break  # taken back by the service, or nothing more
                 probe.read(inbox.read(min(r.values[0], inbox.len)))
-                if cost:
-                    yield tock.compute(cost * 1000)
+                yield from process(tock, cost, wait)
             continue
         if not (done or ((need_open or outq) and not busy)):
             yield YIELD_WAIT

@@ -34,8 +34,8 @@ from .. import drivers as D
 from ..ipc import IPC_NOTIFY_CLIENT, IPC_NOTIFY_SERVICE, ipc_discover, ipc_register_service
 from ..libtock import YIELD_WAIT
 from . import register
-from .thread import OPEN, PROBE_KEY, SEND, ClientProbe, ServiceCore, check_port, client_params, service_params, \
-    start_sending
+from .thread import OPEN, PROBE_KEY, SEND, ClientProbe, ServiceCore, check_port, client_params, process, \
+    service_params, start_sending
 
 BUF_LEN = 256
 HALF = 128
@@ -118,7 +118,7 @@ def _discover(tock, name: str, tries: int):
 
 
 @register("thread_client_legacy", client_params())
-def thread_client_legacy(tock, name="thread", port=1, cost=0.2, priority=0, send=0, tries=100):
+def thread_client_legacy(tock, name="thread", port=1, cost=0.2, wait=0, priority=0, send=0, tries=100):
     """Thread client on legacy IPC: shares a buffer with the service, reads the packets it writes there."""
     check_port(port, priority)
     probe = tock.statics[PROBE_KEY] = ClientProbe("legacy", port)
@@ -145,11 +145,11 @@ def thread_client_legacy(tock, name="thread", port=1, cost=0.2, priority=0, send
             yield YIELD_WAIT
         notified.clear()
         tell = False
-        frame = None
         if buf.read(1, HALF)[0] == FULL:
             n = buf.read(1, HALF + 1)[0]
-            frame = buf.read(min(n, HALF - 2), HALF + 2)
-            buf.write(b"\0", HALF)  # the packet half is ours again: the service may write the next one
+            probe.read(buf.read(min(n, HALF - 2), HALF + 2))
+            yield from process(tock, cost, wait)
+            buf.write(b"\0", HALF)  # done with it: the service may write the next one
             tell = True
         if outq and buf.read(1)[0] == 0:
             f = outq.popleft()
@@ -158,7 +158,3 @@ def thread_client_legacy(tock, name="thread", port=1, cost=0.2, priority=0, send
             tell = True
         if tell:
             yield tock.command(D.IPC, IPC_NOTIFY_SERVICE, svc)
-        if frame is not None:
-            probe.read(frame)
-            if cost:
-                yield tock.compute(cost * 1000)

@@ -29,7 +29,7 @@ from .. import drivers as D
 from ..libtock import YIELD_WAIT
 from . import register
 from .thread import MAX_MSG, NEXT, OPEN, PROBE_KEY, SEND, ClientProbe, ServiceCore, check_port, client_params, \
-    service_params, start_sending
+    process, service_params, start_sending
 
 NAME_LEN = 20
 REG_REGISTERED = 0
@@ -140,7 +140,7 @@ def _discover(tock, name: str, tries: int):
 
 
 @register("thread_client_relay", client_params())
-def thread_client_relay(tock, name="thread", port=1, cost=0.2, priority=0, send=0, tries=100):
+def thread_client_relay(tock, name="thread", port=1, cost=0.2, wait=0, priority=0, send=0, tries=100):
     """Thread client on Relay Request: keeps one request open at the service; each answer is its next packet."""
     check_port(port, priority)
     probe = tock.statics[PROBE_KEY] = ClientProbe("relay", port)
@@ -165,7 +165,6 @@ def thread_client_relay(tock, name="thread", port=1, cost=0.2, priority=0, send=
             # One transaction at a time: take back the parked "next" to send this frame.
             r = yield tock.command(D.RELAY, CMD_CANCEL)
             cancelling = r.is_success
-        got = None
         while answers:
             status, n, _ = answers.popleft()
             if status == ErrorCode.CANCEL:
@@ -173,7 +172,9 @@ def thread_client_relay(tock, name="thread", port=1, cost=0.2, priority=0, send=
                 continue
             open_request = False
             if status in (0, ErrorCode.SIZE) and n:
-                got = resp.read(min(n, resp.len))
+                # Work on it before asking for the next one: the service holds the rest.
+                probe.read(resp.read(min(n, resp.len)))
+                yield from process(tock, cost, wait)
         if not open_request and not cancelling:
             if need_open:
                 msg = bytes([OPEN, port, priority])
@@ -196,10 +197,5 @@ def thread_client_relay(tock, name="thread", port=1, cost=0.2, priority=0, send=
                 yield from tock.delay_ms(10)  # registered, but requests not enabled yet
             else:  # NODEVICE: the service restarted or died; find it again
                 sid = None
-        if got is not None:
-            probe.read(got)
-            if cost:
-                yield tock.compute(cost * 1000)
-            continue
         if sid is not None and not answers and (open_request or cancelling):
             yield YIELD_WAIT
