@@ -6,6 +6,8 @@
                                     refused, 2 on a usage, file or parse error
     tockshell check FILE            parse only
     tockshell demo [NAME]           list the shipped scenarios, or run one
+    tockshell sweep FILE -p K=A,B   run a scenario over a parameter grid, in parallel; a table of
+                                    its reported figures (tockshell/sweep.py)
 
 Start-up matters (scripts run it in loops), so everything beyond argparse is
 imported lazily, and ``run``/``check`` never import prompt_toolkit.
@@ -50,6 +52,22 @@ def _parser() -> argparse.ArgumentParser:
                       help="at a terminal, exit after the scenario instead of continuing in the shell")
     demo.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                       help="override `param NAME = DEFAULT` (repeatable)")
+    sweep = sub.add_parser("sweep", help="run a scenario over a grid of parameters, in parallel",
+                           description="Run a .tsh file once per combination of the -p values (each point in a "
+                                       "fresh session, in worker processes) and print a table of the figures "
+                                       "it reports: the variables named on its `# report: a, b` line. Exit 0 "
+                                       "when every point ran with every expect holding, 1 otherwise, 2 on a "
+                                       "usage, file or parse error.")
+    sweep.add_argument("file", help="the .tsh file")
+    sweep.add_argument("-p", "--param", action="append", default=[], metavar="NAME=V1,V2,...",
+                       help="one axis of the grid: the values of `param NAME` (repeatable)")
+    sweep.add_argument("-r", "--report", action="append", default=[], metavar="NAME",
+                       help="a variable to report (repeatable; replaces the file's `# report:` list)")
+    sweep.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                       help="worker processes (default: one per CPU)")
+    sweep.add_argument("--csv", metavar="FILE", help="also write the table as CSV (times in ns)")
+    sweep.add_argument("--json", metavar="FILE", help="also write the table as JSON (times in ns)")
+    sweep.add_argument("--plot", metavar="FILE.png", help="draw the figures (needs matplotlib: tockshell[plot])")
     return ap
 
 
@@ -219,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(ap, args)
         if args.command == "demo":
             return cmd_demo(ap, args)
+        if args.command == "sweep":
+            from .sweep import cmd_sweep
+
+            return cmd_sweep(args)
         return cmd_repl(args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
