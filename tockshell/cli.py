@@ -159,14 +159,16 @@ def cmd_demo(ap, args) -> int:
     if args.name is None:
         items = scenario_list()
         print("scenarios (`tockshell demo NAME` runs one):")
+        width = max([16] + [len(name) for name, _ in items])
         for name, desc in items:
-            print(f"  {name:<16} {desc}")
+            print(f"  {name:<{width}}  {desc}")
         return EXIT_OK
     path = scenario_path(args.name)
     if path is None:
         from .lang.errors import suggestion
 
-        sys.stderr.write("tockshell: " + suggestion("demo", args.name, [n for n, _ in scenario_list()]) + "\n")
+        sys.stderr.write("tockshell: " + suggestion("demo", args.name, [n for n, _ in scenario_list()])
+                         + " (`tockshell demo` lists them)\n")
         return EXIT_USAGE
     from .lang.session import Session
 
@@ -230,6 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tockshell`` console script."""
     ap = _parser()
     args = ap.parse_args(argv)
+    if args.board != "default":
+        from .board import BOARDS
+
+        if args.board not in BOARDS:
+            from .lang.errors import suggestion
+
+            ap.error(suggestion("board", args.board, list(BOARDS)) + f" (boards: {', '.join(BOARDS)})")
     try:
         if args.command == "run":
             return cmd_run(ap, args)

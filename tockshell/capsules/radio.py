@@ -263,9 +263,9 @@ class Radio(SyscallDriver):
             k.schedule_upcall(p.pid, self.driver_num, 0, (lqi & 0xFF, 0, 0))
             told.append(p.name + (" (oldest overwritten)" if outcome else ""))
         st["frames delivered"] += len(told)
-        who = ", ".join(told) if told else "no process has an RX ring"
+        who = f"to {', '.join(told)}" if told else "dropped: no process has an RX ring"
         extra = f"; skipped {', '.join(skipped)}" if skipped else ""
-        return f"radio: {len(frame)}-byte frame (lqi {lqi}) to {who}{extra}"
+        return f"radio: {len(frame)}-byte frame (lqi {lqi}) {who}{extra}"
 
     def _write_ring(self, p, addr: int, length: int, frame: bytes) -> bool | None:
         """Append to a ring: None if it cannot take frames, else whether the oldest was overwritten."""

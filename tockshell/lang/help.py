@@ -16,10 +16,19 @@ __all__ = ["COMMANDS", "GROUPS", "help_text", "topics"]
 
 
 class Entry(NamedTuple):
+    """One command's help; ``setup`` is what its example needs first (``help`` shows it too).
+
+    Plugins give the same fields as a tuple; tests run ``setup`` then ``example`` on a fresh session.
+    """
+
     synopsis: str
     summary: str
     example: str
     details: str = ""
+    setup: str = ""
+
+
+_CLIENT = "spawn client"
 
 
 #: command word -> entry, in the order `help` lists them within their group.
@@ -37,50 +46,61 @@ COMMANDS: dict[str, Entry] = {
                    "queued and a 32-byte app break. app=APP runs an app program (`help apps`)."),
     "list": Entry("list", "the process table (the process console's columns) with each state in words", "list"),
     "status": Entry("status", "total and active processes, timeslice expirations", "status"),
-    "process": Entry("process NAME", "one process in detail: counters, last syscall, memory map", "process client"),
+    "process": Entry("process NAME", "one process in detail: counters, last syscall, memory map", "process client",
+                     setup=_CLIENT),
     "kernel": Entry("kernel", "the kernel version and the board's drivers", "kernel"),
-    "stop": Entry("stop NAME", "stop a process (it remembers its state)", "stop client"),
-    "start": Entry("start NAME", "resume a stopped process (it does not boot one)", "start client"),
+    "stop": Entry("stop NAME", "stop a process (it remembers its state)", "stop client", setup=_CLIENT),
+    "start": Entry("start NAME", "resume a stopped process (it does not boot one)", "start client",
+                   setup="spawn client; stop client"),
     "fault": Entry("fault NAME", "fault a process; the board's fault policy decides what follows (alias: crash)",
-                   "fault client"),
-    "terminate": Entry("terminate NAME", "terminate a process (grants and queue wiped)", "terminate client"),
-    "boot": Entry("boot NAME", "start a Terminated process again (new ProcessId)", "boot client"),
+                   "fault client", setup=_CLIENT),
+    "terminate": Entry("terminate NAME", "terminate a process (grants and queue wiped)", "terminate client",
+                       setup=_CLIENT),
+    "boot": Entry("boot NAME", "start a Terminated process again (new ProcessId)", "boot client",
+                  setup="spawn client; terminate client"),
     "restart": Entry("restart NAME", "Tock's try_restart: terminate, reset, new ProcessId, same slot",
-                     "restart client"),
+                     "restart client", setup=_CLIENT),
     # syscalls
-    "command": Entry("NAME: command DRIVER CMD [ARG0 [ARG1]]", "a Command syscall", "client: command led 1 0"),
+    "command": Entry("NAME: command DRIVER CMD [ARG0 [ARG1]]", "a Command syscall", "client: command led 1 0",
+                     setup=_CLIENT),
     "subscribe": Entry("NAME: subscribe DRIVER NUM HANDLER [APPDATA]",
                        "a Subscribe syscall; HANDLER is @label, an address or null",
                        "client: subscribe alarm 0 @tick",
                        "A @label gets a stable address in the process's flash after the TBF header, so\n"
-                       "pointer validity is checked as Tock does; `@_start` is the entry point."),
+                       "pointer validity is checked as Tock does; `@_start` is the entry point.", setup=_CLIENT),
     "allow-rw": Entry("NAME: allow-rw DRIVER NUM BUFFER", "a read-write Allow; BUFFER is ADDR LEN, null, \"text\" "
-                      "or x\"..\" (a literal is placed in the heap first)", "client: allow-rw console 1 0x20000900 16"),
-    "allow-ro": Entry("NAME: allow-ro DRIVER NUM BUFFER", "a read-only Allow", 'client: allow-ro console 1 "hello"'),
+                      "or x\"..\" (a literal is placed in the heap first)", "client: allow-rw console 1 0x20000900 16",
+                      setup=_CLIENT),
+    "allow-ro": Entry("NAME: allow-ro DRIVER NUM BUFFER", "a read-only Allow", 'client: allow-ro console 1 "hello"',
+                      setup=_CLIENT),
     "allow-ur": Entry("NAME: allow-ur DRIVER NUM BUFFER", "a userspace-readable Allow (class 7)",
-                      "client: allow-ur console 0 null"),
+                      "client: allow-ur console 0 null", setup=_CLIENT),
     "yield": Entry("NAME: yield [wait | no-wait | wait-for DRIVER NUM]",
                    "a Yield; a task already queued is delivered inside the statement",
                    "client: yield wait-for alarm 0",
                    "yield alone is yield wait. A function call leaves the process Running in its handler;\n"
                    "a null-upcall event is dropped and it stays Yielded; wait-for puts the upcall's\n"
-                   "arguments in $_.r0..r2. Otherwise a later run or step delivers."),
+                   "arguments in $_.r0..r2. Otherwise a later run or step delivers.", setup=_CLIENT),
     "memop": Entry("NAME: memop OP [ARG]", "a Memop: brk sbrk ram_start ram_end flash_start flash_end grant_start "
                    "flash_regions flash_region_start flash_region_end stack_start heap_start, or a number",
-                   "client: memop sbrk 256"),
-    "exit": Entry("NAME: exit terminate [CODE] | exit restart [CODE]", "an Exit syscall", "client: exit terminate 0"),
+                   "client: memop sbrk 256", setup=_CLIENT),
+    "exit": Entry("NAME: exit terminate [CODE] | exit restart [CODE]", "an Exit syscall", "client: exit terminate 0",
+                  setup=_CLIENT),
     "syscall": Entry("NAME: syscall CLASS R0 [R1 [R2 [R3]]]", "raw registers, for invalid calls (they fault)",
-                     "client: syscall 9 0"),
+                     "client: syscall 9 0", setup=_CLIENT),
     # memory and state
     "alloc": Entry("alloc NAME LEN", "bump-allocate in the process's heap; prints and returns the address",
-                   "let buf = alloc client 64"),
+                   "let buf = alloc client 64", setup=_CLIENT),
     "write": Entry("write NAME ADDR BYTES", "write \"text\", x\"..\" or a number list into the process's memory",
-                   "write client $buf \"ping\""),
-    "mem": Entry("mem NAME ADDR [LEN]", "hexdump (64 bytes unless LEN); as a value, the bytes", "mem client $buf 16"),
-    "grants": Entry("grants NAME", "the grant region: each grant, its slots, its capsule data, sizes", "grants client"),
-    "upcalls": Entry("upcalls NAME", "the pending task queue, oldest first", "upcalls client"),
-    "allows": Entry("allows NAME", "every buffer the process has allowed", "allows client"),
-    "subscriptions": Entry("subscriptions NAME", "every upcall the process has subscribed", "subscriptions client"),
+                   "write client $buf \"ping\"", setup="spawn client; let buf = alloc client 64"),
+    "mem": Entry("mem NAME ADDR [LEN]", "hexdump (64 bytes unless LEN); as a value, the bytes", "mem client $buf 16",
+                 setup="spawn client; let buf = alloc client 64"),
+    "grants": Entry("grants NAME", "the grant region: each grant, its slots, its capsule data, sizes", "grants client",
+                    setup="spawn client; client: subscribe console 1 @on_write"),
+    "upcalls": Entry("upcalls NAME", "the pending task queue, oldest first", "upcalls client", setup=_CLIENT),
+    "allows": Entry("allows NAME", "every buffer the process has allowed", "allows client", setup=_CLIENT),
+    "subscriptions": Entry("subscriptions NAME", "every upcall the process has subscribed", "subscriptions client",
+                           setup=_CLIENT),
     "stats": Entry("stats [reset]", "syscalls, context switches, upcalls, copies, kernel work", "stats"),
     "trace": Entry("trace [on | off | N]", "Tock's trace_syscalls lines: on/off as they happen, or the newest N",
                    "trace 10"),
@@ -89,7 +109,8 @@ COMMANDS: dict[str, Entry] = {
     "run": Entry("run [for DURATION] [until EXPR]", "advance virtual time; events print as they happen",
                  "run for 10ms until client.queue > 0",
                  "Without a bound a run stops when nothing can happen, or after run.max_events events.\n"
-                 "A manual process that is Running is never scheduled: its upcalls wait for its yield."),
+                 "A manual process that is Running is never scheduled: its upcalls wait for its yield.",
+                 setup=_CLIENT),
     "now": Entry("now", "the virtual time (a value for let)", "let t0 = now"),
     "press": Entry("press button N", "press and release a button (two hardware events)", "press button 0"),
     "console": Entry("console input DATA", "bytes arriving on the console UART", 'console input "hi\\n"'),
@@ -98,11 +119,11 @@ COMMANDS: dict[str, Entry] = {
                    "every 1ms for 10ms { press button 1 }"),
     # scripts
     "let": Entry("let NAME = EXPR | STATEMENT", "set a variable (a syscall, alloc, mem or now gives its value)",
-                 "let r = client: command led 0"),
-    "echo": Entry("echo [EXPR ...]", "print values on one line", 'echo "queue:" client.queue'),
+                 "let r = client: command led 0", setup=_CLIENT),
+    "echo": Entry("echo [EXPR ...]", "print values on one line", 'echo "queue:" client.queue', setup=_CLIENT),
     "print": Entry("print EXPR", "print a value as the shell shows values", "print $_"),
     "expect": Entry("expect EXPR", "fail the run (file:line, both sides) unless EXPR holds",
-                    "expect $_ == Failure(NODEVICE)"),
+                    "expect $_ == Failure(NODEVICE)", setup="spawn client; client: command 0x99 0"),
     "include": Entry("include FILE", "run another .tsh file (relative to this one)", "include setup.tsh"),
     "param": Entry("param NAME = DEFAULT", "a variable `tockshell run -p NAME=V` can override", "param n = 3"),
     "pause": Entry("pause", "wait for Enter when interactive; nothing in batch", "pause"),
@@ -160,7 +181,7 @@ def _plugin_entries() -> dict[str, Entry]:
         table = getattr(mod, "HELP", None)
         if isinstance(table, dict):
             for w, e in table.items():
-                if w not in COMMANDS:
+                if w not in COMMANDS and isinstance(e, (tuple, list)) and 3 <= len(e) <= len(Entry._fields):
                     out[w] = Entry(*e) if not isinstance(e, Entry) else e
     return out
 
@@ -169,7 +190,7 @@ def _entry_text(word: str, e: Entry) -> str:
     lines = [f"{e.synopsis}", f"  {e.summary}"]
     if e.details:
         lines += ["  " + line for line in e.details.splitlines()]
-    lines.append(f"  example: {e.example}")
+    lines.append(f"  example: {e.example}" + (f"   (after `{e.setup}`)" if e.setup else ""))
     return "\n".join(lines)
 
 
@@ -203,7 +224,8 @@ def help_text(session, topic: str | None = None, node=None) -> str:
         for num in sorted(k.drivers):
             d = k.drivers[num]
             g = d.grant
-            slots = f"{g.upcalls} upcalls, {g.allow_ro} ro, {g.allow_rw} rw" if g else "no grant"
+            slots = (f"{g.upcalls} upcall{'' if g.upcalls == 1 else 's'}, {g.allow_ro} ro, {g.allow_rw} rw"
+                     if g else "no grant")
             lines.append(f"  {d.name:<14} {num:#08x}  {slots:<26} {d.summary}".rstrip())
         return "\n".join(lines)
     if word == "fields":

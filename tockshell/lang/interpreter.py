@@ -17,7 +17,7 @@ from typing import Any
 
 from ..abi import SyscallClass, SyscallReturn, YieldWaitForReturn
 from ..board import BOARDS, DRIVER_NUMBERS
-from ..kernel import KernelAPIError, fault_policy_from, scheduler_from
+from ..kernel import KernelAPIError, KernelPanic, fault_policy_from, scheduler_from
 from ..kernel.process import StateKind
 from ..shell import render
 from . import ast
@@ -39,6 +39,9 @@ CLASS_NUMBERS = {"yield": 0, "subscribe": 1, "command": 2, "allow-rw": 3, "allow
                  "exit": 6, "allow-ur": 7}
 _ALLOW_CLASS = {"rw": SyscallClass.ALLOW_RW, "ro": SyscallClass.ALLOW_RO, "ur": SyscallClass.ALLOW_UR}
 MAX_MEM_DUMP = 64 * 1024
+#: Largest ram=, grant= and flash= one spawned process may ask for (as the TBF loader's limit):
+#: real Tock chips have far less in all, and the model must not allocate gigabytes on a typo.
+MAX_SPAWN_SIZE = 1 << 20
 
 #: Statements that must not run inside an at/every block (they would re-enter the kernel loop).
 _NOT_IN_BLOCKS = (ast.Run, ast.Step, ast.Board, ast.Demo)
@@ -51,6 +54,23 @@ def _int(s, e, what="a number") -> int:
 
 def _opt_int(s, e, default=0, what="a number") -> int:
     return default if e is None else evaluate_int(s, e, what)
+
+
+def _reg(s, e, what="a number") -> int:
+    """A syscall argument: it must fit a 32-bit register (a negative one is its two's complement)."""
+    v = evaluate_int(s, e, what)
+    if not -(1 << 31) <= v <= 0xFFFF_FFFF:
+        written = expr_text(e)
+        if isinstance(e, (ast.Number, ast.Size)) or written in (str(v), show(v)):
+            shown = written
+        else:
+            shown = f"{written} ({show(v)})"
+        raise s.error(e, f"{shown} does not fit in a 32-bit register (-2147483648..0xffffffff)")
+    return v
+
+
+def _opt_reg(s, e, default=0, what="a number") -> int:
+    return default if e is None else _reg(s, e, what)
 
 
 def driver_number(s, d: ast.Driver) -> int:
@@ -260,7 +280,19 @@ def _size_option(s, ctx, key, node) -> int | None:
     ctx.use(key)
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
         raise s.error(node, f"{key}= must be a size in bytes (e.g. {key}=4k), not {show(v)}")
+    if v > MAX_SPAWN_SIZE:
+        what = "flash" if key == "flash" else "RAM"
+        raise s.error(node, f"{key}={v} is more than the {MAX_SPAWN_SIZE // 1024}k of {what} the board gives "
+                            f"one process (Tock's loader: {'NotEnoughFlash' if key == 'flash' else 'NotEnoughMemory'})")
     return v
+
+
+def _option_node(n, key: str):
+    """The ``key=value`` node of a spawn option (for the error's position), or the statement."""
+    for kv in n.options:
+        if kv.key == key:
+            return kv
+    return n
 
 
 @statement(ast.Spawn, core=True)
@@ -278,7 +310,7 @@ def _spawn(s, n: ast.Spawn):
         kinds[kv.key] = type(kv.value)
     ctx = SpawnContext(name, options, node=n, kinds=kinds)
     for key in ("ram", "grant", "flash"):
-        v = _size_option(s, ctx, key, n)
+        v = _size_option(s, ctx, key, _option_node(n, key))
         if v is not None:
             ctx.kwargs[key] = v
     if "short_id" in options:
@@ -289,16 +321,17 @@ def _spawn(s, n: ast.Spawn):
         elif isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 0xFFFF_FFFF:
             ctx.kwargs["short_id"] = v
         else:
-            raise s.error(n, f"short_id= must be a nonzero 32-bit number or Unique, not {show(v)}")
+            raise s.error(_option_node(n, "short_id"), f"short_id= must be a nonzero 32-bit number or Unique, "
+                                                       f"not {show(v)}")
     if "package" in options:
         ctx.use("package")
         if not isinstance(options["package"], str):
-            raise s.error(n, f"package= must be a string, not {show(options['package'])}")
+            raise s.error(_option_node(n, "package"), f"package= must be a string, not {show(options['package'])}")
         ctx.kwargs["package"] = str(options["package"])
     raw = options.get("raw", False)
     ctx.use("raw")
     if not isinstance(raw, bool):
-        raise s.error(n, f"raw= must be true or false, not {show(raw)}")
+        raise s.error(_option_node(n, "raw"), f"raw= must be true or false, not {show(raw)}")
     ctx.kwargs["booted"] = not raw
     for key in ("tbf", "tab", "app"):
         if key in options:
@@ -315,11 +348,13 @@ def _spawn(s, n: ast.Spawn):
     left = ctx.unused()
     if left:
         key = next(iter(left))
-        raise s.error(n, suggestion("spawn option", key, list(_CORE_SPAWN_KEYS) + list(SPAWN_KEYS)))
+        raise s.error(_option_node(n, key), suggestion("spawn option", key, list(_CORE_SPAWN_KEYS) + list(SPAWN_KEYS)))
     if ctx.program is not None:
         ctx.kwargs["program"] = ctx.program
     try:
         p = s.kernel.create_process(name, **ctx.kwargs)
+    except KernelPanic:
+        raise  # the session says how to get out of it
     except (KernelAPIError, ValueError) as e:
         raise s.error(n, str(e)) from None
     s.say(_spawn_line(s, p))
@@ -578,8 +613,8 @@ def _config(s, n: ast.Config):
 @statement(ast.Command, core=True)
 def _command(s, n: ast.Command):
     p = running(s, n)
-    regs = (driver_number(s, n.driver), _int(s, n.command_num, "a command number"),
-            _opt_int(s, n.arg0), _opt_int(s, n.arg1))
+    regs = (driver_number(s, n.driver), _reg(s, n.command_num, "a command number"),
+            _opt_reg(s, n.arg0), _opt_reg(s, n.arg1))
     return do_syscall(s, n, p, SyscallClass.COMMAND, regs)
 
 
@@ -592,9 +627,9 @@ def _subscribe(s, n: ast.Subscribe):
     elif isinstance(h, ast.Null):
         fn = 0
     else:
-        fn = evaluate_int(s, h, "an upcall address")
-    regs = (driver_number(s, n.driver), _int(s, n.subscribe_num, "a subscribe number"), fn,
-            _opt_int(s, n.appdata))
+        fn = _reg(s, h, "an upcall address")
+    regs = (driver_number(s, n.driver), _reg(s, n.subscribe_num, "a subscribe number"), fn,
+            _opt_reg(s, n.appdata))
     return do_syscall(s, n, p, SyscallClass.SUBSCRIBE, regs)
 
 
@@ -602,10 +637,10 @@ def _subscribe(s, n: ast.Subscribe):
 def _allow(s, n: ast.Allow):
     p = running(s, n)
     drv = driver_number(s, n.driver)
-    num = _int(s, n.allow_num, "an allow number")
+    num = _reg(s, n.allow_num, "an allow number")
     b = n.buffer
     if isinstance(b, ast.AddressRange):
-        addr, length = _int(s, b.address, "an address"), _int(s, b.length, "a length")
+        addr, length = _reg(s, b.address, "an address"), _reg(s, b.length, "a length")
     elif isinstance(b, ast.Null):
         addr, length = 0, 0
     else:
@@ -626,7 +661,7 @@ def _yield(s, n: ast.Yield):
     if n.mode == "no-wait":
         regs = (0, 0, 0, 0)
     elif n.mode == "wait-for":
-        regs = (2, driver_number(s, n.driver), _int(s, n.upcall_num, "a subscribe number"), 0)
+        regs = (2, driver_number(s, n.driver), _reg(s, n.upcall_num, "a subscribe number"), 0)
     else:
         regs = (1, 0, 0, 0)
     return do_syscall(s, n, p, SyscallClass.YIELD, regs)
@@ -640,15 +675,15 @@ def _memop(s, n: ast.Memop):
             raise s.error(n, suggestion("memop operation", n.op, list(MEMOP_OPS)))
         op = MEMOP_OPS[n.op]
     else:
-        op = _int(s, n.op, "a memop number")
-    return do_syscall(s, n, p, SyscallClass.MEMOP, (op, _opt_int(s, n.arg), 0, 0))
+        op = _reg(s, n.op, "a memop number")
+    return do_syscall(s, n, p, SyscallClass.MEMOP, (op, _opt_reg(s, n.arg), 0, 0))
 
 
 @statement(ast.Exit, core=True)
 def _exit(s, n: ast.Exit):
     p = running(s, n)
     which = 0 if n.kind == "terminate" else 1
-    return do_syscall(s, n, p, SyscallClass.EXIT, (which, _opt_int(s, n.code), 0, 0))
+    return do_syscall(s, n, p, SyscallClass.EXIT, (which, _opt_reg(s, n.code), 0, 0))
 
 
 @statement(ast.RawSyscall, core=True)
@@ -662,7 +697,7 @@ def _raw(s, n: ast.RawSyscall):
         cls = _int(s, n.cls, "a syscall class")
         if not 0 <= cls <= 255:
             raise s.error(n, f"a syscall class is the 8-bit svc immediate (0..255), not {cls}")
-    regs = (_int(s, n.r0), _opt_int(s, n.r1), _opt_int(s, n.r2), _opt_int(s, n.r3))
+    regs = (_reg(s, n.r0), _opt_reg(s, n.r1), _opt_reg(s, n.r2), _opt_reg(s, n.r3))
     return do_syscall(s, n, p, cls, regs)
 
 
@@ -803,7 +838,9 @@ def _step(s, n: ast.Step):
     k = s.kernel
     count = _opt_int(s, n.count, 1, "a number of events")
     if count < 1:
-        raise s.error(n, f"step takes a positive number of events, not {count}")
+        raise s.error(n.count, f"step takes a positive number of events, not {count}")
+    if k.panicked:
+        raise s.error(n, f"the kernel has panicked ({k.panicked}); `board default` starts a fresh board")
     s.last_stop = None
     with s.live_events():
         for _ in range(count):
@@ -1119,7 +1156,8 @@ def run_demo(s, name: str, node=None) -> None:
     """Run a shipped scenario on a fresh board, echoing each statement as if typed."""
     path = scenario_path(name)
     if path is None:
-        raise TshError(suggestion("demo", name, [n for n, _ in scenario_list()]), getattr(node, "pos", None))
+        raise TshError(suggestion("demo", name, [n for n, _ in scenario_list()]) + " (`demo` lists them)",
+                       getattr(node, "pos", None))
     s.new_board("default")
     s.say(f"demo {name}: a fresh board; each statement is shown as if typed")
     s.say()
@@ -1131,8 +1169,10 @@ def _demo(s, n: ast.Demo):
     _guard_block(s, n)
     if n.name is None:
         lines = ["demos (`demo NAME` runs one on a fresh board):"]
-        for name, desc in scenario_list():
-            lines.append(f"  {name:<16} {desc}")
+        items = scenario_list()
+        width = max([16] + [len(name) for name, _ in items])
+        for name, desc in items:
+            lines.append(f"  {name:<{width}}  {desc}")
         s.say("\n".join(lines))
         return None
     run_demo(s, n.name, n)

@@ -236,7 +236,12 @@ class Session:
         try:
             yield recs
         finally:
-            self._captures.remove(recs)
+            # By identity: list.remove compares deques by content, and a nested capture that saw
+            # the same records as its parent (a demo's statements on a fresh board) is equal to it.
+            for i in range(len(self._captures) - 1, -1, -1):
+                if self._captures[i] is recs:
+                    del self._captures[i]
+                    break
 
     @contextlib.contextmanager
     def live_events(self, on: bool = True):

@@ -275,6 +275,9 @@ def quote_bytes(data: bytes, limit: int = 64) -> str:
     try:
         text = data.decode("utf-8")
         printable = all(c.isprintable() or c in "\n\t" for c in text)
+        # Two random bytes are often valid UTF-8 (x"de ad" is one Thaana letter): only text that
+        # is mostly ASCII reads better as a string than as the bytes a test wrote.
+        printable = printable and 2 * sum(not c.isascii() for c in text) < len(text)
     except UnicodeDecodeError:
         printable = False
     if printable:
@@ -285,8 +288,20 @@ def quote_bytes(data: bytes, limit: int = 64) -> str:
 
 
 def quote_str(text: str) -> str:
+    """A string as a tsh literal; control characters as escapes (never raw bytes to the terminal)."""
     out = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    if not out.isprintable():
+        out = "".join(c if c.isprintable() else _escape(c) for c in out)
     return f'"{out}"'
+
+
+def _escape(c: str) -> str:
+    # tsh's \xNN is a byte, so a character beyond ASCII is escaped as its UTF-8 bytes.
+    try:
+        data = c.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 exists for it
+        data = c.encode("utf-8", "surrogateescape") if 0xDC80 <= ord(c) <= 0xDCFF else b"?"
+    return "".join(f"\\x{b:02x}" for b in data)
 
 
 def show(v: Any) -> str:
@@ -334,10 +349,10 @@ def show_echo(v: Any) -> str:
     if isinstance(v, str):
         return str(v)
     if isinstance(v, (bytes, bytearray)):
-        try:
-            return bytes(v).decode("utf-8")
-        except UnicodeDecodeError:
-            return quote_bytes(bytes(v))
+        # Bytes from a process's memory go out as text only when they are text: a stray ESC or
+        # NUL must not reach the terminal.
+        quoted = quote_bytes(bytes(v), limit=len(v))
+        return bytes(v).decode("utf-8") if quoted.startswith('"') else quoted
     return show(v)
 
 

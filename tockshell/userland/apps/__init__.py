@@ -253,11 +253,14 @@ def _show_default(p: Param) -> str:
 def app_help() -> str:
     """The text of ``help apps``: every built-in app, its parameters with defaults and docs."""
     lines = ["Built-in apps (spawn NAME app=APP [param=value ...]):", ""]
+    # Columns as wide as the longest name or parameter, so a long one never runs into its text.
+    width = max([14] + [len(n) for n in APPS]) + 2
+    pwidth = max([20] + [len(k + "=" + _show_default(p)) for _, spec in APPS.values() for k, p in spec.items()]) + 2
     for name in sorted(APPS):
         main, spec = APPS[name]
-        lines.append(f"  {name:<16}{_summary(main)}")
+        lines.append(f"  {name:<{width}}{_summary(main)}")
         for key, p in spec.items():
-            lines.append(f"      {key + '=' + _show_default(p):<22}{p.doc}"
+            lines.append(f"      {key + '=' + _show_default(p):<{pwidth}}{p.doc}"
                          + (f" ({' | '.join(p.choices)})" if p.choices else ""))
     lines += ["", 'Your own app: app="path.py:Name" runs the generator function Name(tock, ...) of',
               "that file (the file is executed: a scenario naming a Python file runs that file).",

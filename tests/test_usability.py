@@ -1,0 +1,203 @@
+"""A new user's session: every help example runs, and the mistakes people make get one clear message.
+
+Each test here is a regression test for something found by using the tool as a
+newcomer would (piped input, `tockshell run`, `help X`, typos, impossible values).
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tockshell import cli
+from tockshell.lang import help as tsh_help
+from tockshell.lang.errors import TshError
+from tockshell.lang.session import Quit, Session
+from tockshell.lang.values import quote_bytes, quote_str, show, show_echo
+
+
+def _session() -> tuple[Session, io.StringIO]:
+    out = io.StringIO()
+    return Session(out=out), out
+
+
+def _error(s: Session, text: str) -> TshError:
+    with pytest.raises(TshError) as e:
+        s.execute(text)
+    return e.value
+
+
+# ------------------------------------------------------------------ help examples
+def _entries() -> dict[str, tsh_help.Entry]:
+    Session(out=io.StringIO())  # loads the plugins, whose HELP tables join the core one
+    entries = dict(tsh_help.COMMANDS)
+    entries.update(tsh_help._plugin_entries())
+    return entries
+
+
+def _run_example(entry, tmp_path, monkeypatch) -> TshError | None:
+    """Run an entry's setup and example on a fresh session; the TshError it gives, if any."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "setup.tsh").write_text("spawn client\n")
+    s, _ = _session()
+    try:
+        if entry.setup:
+            s.execute(entry.setup)
+        s.execute(entry.example)
+    except Quit:
+        pass
+    except TshError as e:
+        return e
+    return None
+
+
+@pytest.mark.parametrize("word", sorted(tsh_help.COMMANDS))
+def test_every_core_help_example_runs(word, tmp_path, monkeypatch):
+    # The example a user copies from `help WORD` must work as written (after its declared setup).
+    err = _run_example(tsh_help.COMMANDS[word], tmp_path, monkeypatch)
+    assert err is None, f"help {word}: {err}"
+
+
+def test_plugin_help_examples_never_crash(tmp_path, monkeypatch):
+    # Plugin examples may need a setup their owner has not declared yet; a refusal is a clear
+    # message, but a Python exception is a bug.
+    for word, entry in _entries().items():
+        if word in tsh_help.COMMANDS:
+            continue
+        _run_example(entry, tmp_path, monkeypatch)
+
+
+def test_help_shows_an_examples_setup():
+    s, out = _session()
+    s.execute("help mem")
+    assert "example: mem client $buf 16   (after `spawn client; let buf = alloc client 64`)" in out.getvalue()
+
+
+def test_every_help_word_and_topic_answers():
+    s, out = _session()
+    for word in tsh_help.topics():
+        s.execute(f"help {word}")
+    assert "Traceback" not in out.getvalue()
+
+
+# ------------------------------------------------------------------ demos
+def test_demo_statement_runs_inside_a_session():
+    # Nested record captures were removed by equality, and a demo's on a fresh board equal their parent's.
+    s, out = _session()
+    s.execute("spawn x")
+    s.execute("demo hello")
+    assert "Hello World!" in out.getvalue()
+    assert s.find_process("client") is not None and s.find_process("x") is None
+
+
+def test_unknown_demo_says_how_to_list_them(capsys):
+    s, _ = _session()
+    assert "`demo` lists them" in _error(s, "demo nosuch").message
+    assert cli.main(["demo", "helo"]) == 2
+    assert "did you mean 'hello'? (`tockshell demo` lists them)" in capsys.readouterr().err
+
+
+def test_demo_list_keeps_long_names_apart(capsys):
+    assert cli.main(["demo"]) == 0
+    for line in capsys.readouterr().out.splitlines()[1:]:
+        name = line.split()[0]
+        assert line.startswith(f"  {name}  "), line
+
+
+# ------------------------------------------------------------------ command line
+def test_unknown_board_on_the_command_line_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--board", "cortx-m", "check", "x.tsh"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown board 'cortx-m'" in err and "did you mean 'cortex-m'" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ impossible values
+def test_a_syscall_argument_must_fit_a_register():
+    s, _ = _session()
+    s.execute("spawn a")
+    e = _error(s, "a: command console 99999999999999999999999")
+    assert "99999999999999999999999 does not fit in a 32-bit register" in e.message
+    assert e.pos.column == 20
+    e = _error(s, "let x = 0x100000000\na: allow-rw console 1 $x 16")
+    assert "$x (0x100000000) does not fit" in e.message
+    for text in ("a: subscribe console 1 0x100000000", "a: memop brk 0x100000000", "a: syscall 9 0x100000000",
+                 "a: exit terminate 0x1ffffffff", "a: command console 1 2 -3000000000"):
+        assert "32-bit register" in _error(s, text).message, text
+    # A negative argument is its two's complement, as a C caller's would be.
+    s, out = _session()
+    s.execute("spawn a\na: command console -1")
+    assert "command 4294967295" in out.getvalue()
+
+
+def test_spawn_refuses_sizes_no_board_has():
+    s, _ = _session()
+    e = _error(s, "spawn a ram=5000000k")
+    assert "NotEnoughMemory" in e.message and e.pos.column == 9
+    assert "NotEnoughFlash" in _error(s, "spawn a flash=4000000k").message
+    e = _error(s, "spawn a ram=4k short_id=-1")
+    assert e.pos.column == 16
+    assert s.find_process("a") is None
+    s.execute("spawn a ram=1024k")  # the largest allowed still loads
+
+
+def test_after_a_panic_step_and_spawn_say_how_to_go_on():
+    s, _ = _session()
+    s.execute("config fault_policy = panic\nspawn a\nfault a")
+    for text in ("step", "spawn b"):
+        assert "`board default` starts a fresh board" in _error(s, text).message
+    e = _error(s, "step -1")
+    assert e.pos.column == 6
+
+
+# ------------------------------------------------------------------ printing values
+def test_control_characters_are_escaped_when_shown():
+    assert quote_str("a\x01b\x1b") == '"a\\x01b\\x1b"'
+    assert quote_str("\u200b") == '"\\xe2\\x80\\x8b"'
+    assert show("tab\tnl\n") == '"tab\\tnl\\n"'
+
+
+def test_random_bytes_are_shown_as_bytes_even_when_valid_utf8():
+    assert quote_bytes(b"\xde\xad") == 'x"de ad"'
+    assert quote_bytes("héllo".encode()) == '"héllo"'
+    assert quote_bytes(b"hi\n") == '"hi\\n"'
+
+
+def test_echo_never_sends_raw_control_bytes_to_the_terminal():
+    assert show_echo(b"\x01\x02\x1b[2J") == 'x"01 02 1b 5b 32 4a"'
+    assert show_echo(b"hi\n") == "hi\n"
+    s, out = _session()
+    s.execute('spawn m\nlet b = alloc m 8\nwrite m $b 1 2 0x1b 0xde 0xad\necho mem(m, $b, 5)')
+    assert out.getvalue().splitlines()[-1] == 'x"01 02 1b de ad"'
+
+
+def test_expect_failure_shows_a_bytes_literal_as_written():
+    s, _ = _session()
+    s.execute('spawn m\nlet b = alloc m 8\nwrite m $b 1 2')
+    e = _error(s, 'expect mem(m, $b, 2) == x"de ad"')
+    assert 'left is x"01 02", right is x"de ad"' in e.message
+
+
+# ------------------------------------------------------------------ sentences
+def test_radio_frame_nobody_reads_is_one_sentence():
+    s, out = _session()
+    s.execute('inject radio x"41 88 00"')
+    assert "3-byte frame (lqi 255) dropped: no process has an RX ring" in out.getvalue()
+
+
+def test_help_drivers_counts_in_words():
+    s, out = _session()
+    s.execute("help drivers")
+    text = out.getvalue()
+    assert "1 upcall, 0 ro" in text and "1 upcalls" not in text
+
+
+def test_help_apps_keeps_long_app_names_apart_from_their_text():
+    s, out = _session()
+    s.execute("help apps")
+    for line in out.getvalue().splitlines():
+        if line.startswith("  ") and not line.startswith("   "):
+            name = line.split()[0]
+            assert line.startswith(f"  {name}  "), line
