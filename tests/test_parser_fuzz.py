@@ -58,7 +58,7 @@ def check(text):
         assert 1 <= pos.line <= len(lines), (pos, text)
         assert 1 <= pos.column <= len(lines[pos.line - 1]) + 1, (pos, text)
         assert (pos.end_line, pos.end_column) >= (pos.line, pos.column), (pos, text)
-        assert "internal" not in err.message, err.message
+        assert not err.message.startswith("internal error"), err.message
         rendered = err.format(text)
         assert rendered.startswith(f"fuzz.tsh:{pos.line}:{pos.column}: ")
         return None
