@@ -93,19 +93,19 @@ def report_names(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- one point
-def _plain(v: Any) -> tuple[Any, str]:
-    """A figure as (a JSON value, the text the table shows)."""
+def _plain(v: Any) -> tuple[Any, str, bool]:
+    """A figure as (a JSON value, the text the table shows, whether it is a time in ns)."""
     from .lang.values import Time, format_time, show
 
     if v is None or isinstance(v, bool):
-        return v, show(v)
+        return v, show(v), False
     if isinstance(v, Time):
-        return int(v), format_time(int(v))
+        return int(v), format_time(int(v)), True
     if isinstance(v, (int, float)):
-        return v, f"{v:g}" if isinstance(v, float) else str(v)
+        return v, f"{v:g}" if isinstance(v, float) else str(v), False
     if isinstance(v, str):
-        return str(v), str(v)
-    return show(v), show(v)
+        return str(v), str(v), False
+    return show(v), show(v), False
 
 
 def run_point(path: str, params: dict[str, str], report: list[str], board: str = "default") -> dict:
@@ -140,7 +140,7 @@ def run_point(path: str, params: dict[str, str], report: list[str], board: str =
         if name in session.variables:
             figures[name] = _plain(session.variables[name])
         else:
-            figures[name] = (None, "-")
+            figures[name] = (None, "-", False)
     unused = sorted(set(params) - session.params_used)
     if unused and ok:
         status = f"ok (no param {', '.join(unused)} in the file)"
@@ -168,9 +168,14 @@ def run_sweep(path: str, axes: list[tuple[str, list[str]]], report: list[str], j
 
 
 # ---------------------------------------------------------------------------- output
+def varying(axes: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """The axes with more than one value (the others are fixed for every point)."""
+    return [(n, v) for n, v in axes if len(v) > 1] or axes[:1]
+
+
 def format_table(axes: list[tuple[str, list[str]]], report: list[str], rows: list[dict]) -> str:
-    """Parameters, figures and status, one line per point, columns aligned (numbers to the right)."""
-    names = [n for n, _ in axes]
+    """Varying parameters, figures and status, one line per point, columns aligned (numbers to the right)."""
+    names = [n for n, _ in varying(axes)]
     header = names + report + ["status"]
     body = []
     for r in rows:
@@ -227,6 +232,7 @@ def plot(filename: str, axes, report, rows, title: str = "") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    axes = varying(axes)
     x_name = axes[0][0]
     others = [n for n, _ in axes[1:]]
     numeric = [f for f in report if all(isinstance(r["figures"][f][0], (int, float)) or r["figures"][f][0] is None
@@ -240,14 +246,14 @@ def plot(filename: str, axes, report, rows, title: str = "") -> None:
     for ax, f in zip(axs[:, 0], numeric):
         for key, pts in series.items():
             xs = [_param_value(p["params"][x_name]) for p in pts]
-            ys = [p["figures"][f][0] for p in pts]
+            ys = [_y(p["figures"][f]) for p in pts]
             if all(isinstance(x, (int, float)) for x in xs):
                 label = ", ".join(f"{n}={v}" for n, v in zip(others, key)) or None
                 ax.plot(xs, ys, marker="o", label=label)
             else:
                 ax.plot(range(len(xs)), ys, marker="o", label=", ".join(f"{n}={v}" for n, v in zip(others, key)))
                 ax.set_xticks(range(len(xs)), [str(x) for x in xs])
-        ax.set_ylabel(f + (" (ns)" if f.endswith(("latency", "latency_max", "latency_mean", "blocked")) else ""))
+        ax.set_ylabel(f + (" (ms)" if any(r["figures"][f][2] for r in rows) else ""))
         ax.grid(True, alpha=0.3)
         if others:
             ax.legend(fontsize="small")
@@ -257,6 +263,11 @@ def plot(filename: str, axes, report, rows, title: str = "") -> None:
     fig.tight_layout()
     fig.savefig(filename, dpi=100)
     plt.close(fig)
+
+
+def _y(fig):
+    value, _text, is_time = fig
+    return value / 1e6 if is_time and value is not None else value
 
 
 def plot_available() -> bool:
@@ -313,8 +324,10 @@ def _sweep(args, out) -> int:
     t0 = time.perf_counter()
     rows = run_sweep(args.file, axes, report, jobs, getattr(args, "board", "default"))
     wall = time.perf_counter() - t0
-    shape = " x ".join(f"{name} ({len(vals)})" for name, vals in axes)
-    out.write(f"sweep {args.file}: {n} point{'s' if n != 1 else ''} ({shape}), {min(jobs, n)} "
+    shape = " x ".join(f"{name} ({len(vals)})" for name, vals in varying(axes))
+    fixed = [f"{name}={vals[0]}" for name, vals in axes if (name, vals) not in varying(axes)]
+    out.write(f"sweep {args.file}: {n} point{'s' if n != 1 else ''} ({shape}"
+              + (f"; {' '.join(fixed)} in every point" if fixed else "") + f"), {min(jobs, n)} "
               f"job{'s' if min(jobs, n) != 1 else ''}, {wall:.1f} s\n\n")
     out.write(format_table(axes, report, rows) + "\n")
     failed = sum(1 for r in rows if not r["ok"])

@@ -501,7 +501,7 @@ def _coerce(s, kv, v, default):
         if isinstance(v, Time):
             return v / 1_000_000
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-            raise s.error(kv, f"{key}= is a time in ms (0.2, or 200us), not {show(v)}")
+            raise s.error(kv, f"{key}= is a time (200us, 12ms; a bare number is ms), not {show(v)}")
         return v
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise s.error(kv, f"{key}= is a number, not {show(v)}")

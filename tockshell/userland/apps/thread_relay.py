@@ -123,7 +123,7 @@ def thread_service_relay(tock, name="thread", fifo=4, per_client=False, drop="ol
 
 
 def _discover(tock, name: str, tries: int):
-    """The service's IPC Identifier, or the last status (NODEVICE) after ``tries`` attempts 10 ms apart."""
+    """(the service's IPC Identifier, 0), or (None, the last status) after ``tries`` attempts 10 ms apart."""
     found = yield from tock.upcall_queue(D.REGISTRY_NAME, REG_DISCOVERED)
     yield tock.allow_ro(D.REGISTRY_NAME, 0, _name20(tock, name))
     status = ErrorCode.NODEVICE
@@ -133,10 +133,10 @@ def _discover(tock, name: str, tries: int):
         if r.is_success:
             status, lo, hi = yield from tock.next_upcall(found)
             if status == 0:
-                return (hi << 32) | lo
+                return (hi << 32) | lo, 0
         if attempt + 1 < tries:
             yield from tock.delay_ms(10)
-    return ErrorCode(status)
+    return None, ErrorCode(status)
 
 
 @register("thread_client_relay", client_params())
@@ -156,9 +156,9 @@ def thread_client_relay(tock, name="thread", port=1, cost=0.2, wait=0, priority=
     cancelling = False
     while True:
         if sid is None:
-            sid = yield from _discover(tock, name, tries)
-            if not isinstance(sid, int):
-                yield from tock.print(f"thread_client_relay: no service '{name}' ({sid.name})")
+            sid, status = yield from _discover(tock, name, tries)
+            if sid is None:
+                yield from tock.print(f"thread_client_relay: no service '{name}' ({status.name})")
                 return
             need_open, open_request, cancelling = True, False, False
         if outq and open_request and not need_open and not cancelling:
