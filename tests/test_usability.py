@@ -201,3 +201,61 @@ def test_help_apps_keeps_long_app_names_apart_from_their_text():
         if line.startswith("  ") and not line.startswith("   "):
             name = line.split()[0]
             assert line.startswith(f"  {name}  "), line
+
+
+# ------------------------------------------------------------------ config
+def test_config_errors_point_at_the_key_or_the_value():
+    s, _ = _session()
+    e = _error(s, "config   faultpolicy = stop")
+    assert e.pos.column == 10 and "did you mean 'fault_policy'" in e.message
+    assert _error(s, "config radio.chanel = 3").pos.column == 8
+    e = _error(s, "config fault_policy = sometimes")
+    assert e.pos.column == 23
+    e = _error(s, "config scheduler = round_robin(1ns)")
+    assert "whole microseconds" in e.message and "not 1ns" in e.message
+
+
+# ------------------------------------------------------------------ alloc, write
+def test_alloc_before_crt0_ran_says_there_is_no_heap_yet():
+    s, _ = _session()
+    s.execute("spawn r raw=true\nspawn h app=hello")
+    e = _error(s, "alloc r 16")
+    assert "r has no heap yet" in e.message and "once Running" in e.message
+    assert "runs an app" in _error(s, "alloc h 4").message
+
+
+def test_write_counts_in_words():
+    s, out = _session()
+    s.execute('spawn y\nwrite y 0x20000000 "x"')
+    assert "y: wrote 1 byte at 0x20000000" in out.getvalue()
+
+
+# ------------------------------------------------------------------ time
+def test_every_without_end_warns_and_an_empty_one_says_so():
+    s, out = _session()
+    s.execute("every 1ms { echo 1 }")
+    assert "with no end" in out.getvalue()
+    s.execute("every 1ms for 0ms { echo 1 }")
+    assert "nothing scheduled" in out.getvalue()
+
+
+def test_run_until_that_never_holds_says_so():
+    s, out = _session()
+    s.execute("spawn a\nrun until now > 50ms")
+    assert "now > 50ms still does not hold" in out.getvalue()
+    s.execute("run for 1ms until a.queue > 0")
+    assert "reached t=" in out.getvalue() and "a.queue > 0 still does not hold" in out.getvalue()
+
+
+# ------------------------------------------------------------------ expressions
+def test_division_truncates_toward_zero_as_in_c():
+    s, out = _session()
+    s.execute("echo (-7 / 2) (7 / -2) (-7 % 3) (7 % -3) (7 / 2) (7 % 3)")
+    assert out.getvalue().split() == ["-3", "-3", "-1", "1", "3", "1"]
+
+
+def test_expect_of_a_plain_value_says_it_is_false():
+    s, _ = _session()
+    assert _error(s, "expect 0").message == "expect failed: 0 is false"
+    s.execute("spawn a")
+    assert _error(s, "expect a.queue").message == "expect failed: a.queue is 0, which is false"

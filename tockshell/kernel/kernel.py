@@ -176,6 +176,12 @@ class Kernel:
         self.stats = Stats()
         self.panicked: str | None = None
         self.syscall_filter: Callable[..., ErrorCode | None] | None = None
+        # Debugger hooks (None costs nothing): syscall_hook(p, action) -> True stops before the kernel
+        # handles an app's syscall (it stays pending on the process); delivery_hook(p) -> True stops
+        # before an upcall is delivered (the task stays queued). Either returns True only after
+        # arranging for the run to stop; the next step goes ahead.
+        self.syscall_hook: Callable[[Process, tuple], bool] | None = None
+        self.delivery_hook: Callable[[Process], bool] | None = None
         self.ipc = None  # the legacy IPC driver, which the kernel calls for Task::IPC
         self._hooks: list[Callable[[Process, ProcessId, str], None]] = []
         self._hw: list[_HwEvent] = []
@@ -430,6 +436,8 @@ class Kernel:
         self._event()
         result = self.execute(p, cls, r0, r1, r2, r3)
         if cls == SyscallClass.YIELD and p.state.kind is not _RUNNING and p.alive and self.schedulable(p):
+            if self.delivery_hook is not None and self.delivery_hook(p):
+                return result
             self._event()
             self._deliver_one(p)
             if p.state.kind is _RUNNING and isinstance(p.pending_return, YieldWaitForReturn):
@@ -1069,6 +1077,8 @@ class Kernel:
                     self._charge(self.costs.context_switch)
                     self.last_run = p
             if p.state.kind is not _RUNNING:
+                if self.delivery_hook is not None and self.delivery_hook(p):
+                    return True
                 self.ev += 1
                 self._deliver_one(p)
                 return True

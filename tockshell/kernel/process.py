@@ -221,6 +221,7 @@ class Process:
         self.wait_for_ready = False
         self.sp = self.memory_start + SVC_FRAME_SIZE
         self.pending_return: Any = None  # what an app program's next resume receives
+        self.pending_action: Any = None  # an app's syscall a breakpoint stopped before it was handled
         self.compute_left = 0  # ns of app computation still to run
         self.in_handler = 0  # depth of upcall handlers running (for `finish` and state sentences)
 

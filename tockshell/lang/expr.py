@@ -187,7 +187,9 @@ def _binary(s, e, pos):
             return a * b
         if b == 0:
             raise _err(e, f"division by zero in '{expr_text(e)}'", pos)
-        return a // b if op == "/" else a % b
+        # C and Rust semantics (truncate toward zero), as a Tock developer reads -7 / 2.
+        q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
+        return q if op == "/" else a - b * q
     if op == "+" and type(a) in (str, Symbol) and type(b) in (str, Symbol):
         return str(a) + str(b)
     if op == "+" and isinstance(a, bytes) and isinstance(b, (bytes, str)):

@@ -106,6 +106,8 @@ def do_syscall(s, node, p, cls: int, regs: tuple) -> Any:
     """Issue one syscall for ``p``, print the result and what it did, set ``$_``."""
     k = s.kernel
     regs = tuple(r & 0xFFFF_FFFF for r in regs)
+    if s.syscall_gate is not None and s.syscall_gate(s, node, p, cls, regs):
+        return s.last_result  # held at a breakpoint: the debugger said so; `continue` issues it
     s.in_syscall = True
     try:
         with s.capture() as recs:
@@ -494,7 +496,8 @@ def _set_scheduler(s, v: ConfigValue):
             raise ValueError("only round_robin takes an argument: round_robin(10ms)")
         us = args[0] // 1000 if _was_duration(v) else args[0]
         if us <= 0:
-            raise ValueError("the timeslice must be positive")
+            raise ValueError(f"the timeslice is whole microseconds (Tock's timeslice_us), at least 1us, "
+                             f"not {v.source[v.source.find('(') + 1:v.source.rfind(')')] or v.source}")
         sched = scheduler_from("round_robin", us)
     elif v.word is not None:
         sched = scheduler_from(v.word)
@@ -599,14 +602,33 @@ def _config(s, n: ast.Config):
         if drv is not None and sub:
             keys = drv.config_keys() or {}
             if sub not in keys:
-                raise s.error(n, suggestion(f"{dname} setting", sub, list(keys)) if keys else
-                              f"{dname} has no settings")
+                raise TshError(suggestion(f"{dname} setting", sub, list(keys)) if keys else
+                               f"{dname} has no settings", _key_pos(s, n))
             drv.set_config(sub, value.value)
             s.say(f"{key} = {(drv.config_keys() or {}).get(sub, value)}")
             return None
     except ValueError as e:
-        raise s.error(n, str(e)) from None
-    raise s.error(n, suggestion("config key", key, list(all_config_keys(s))))
+        # A refused value: point at the value, not at `config`.
+        raise s.error(n.value if getattr(n.value, "pos", None) else n, str(e)) from None
+    except TshError as e:
+        if e.pos is None and getattr(n.value, "pos", None) is not None:
+            e.pos = n.value.pos
+        raise
+    raise TshError(suggestion("config key", key, list(all_config_keys(s))), _key_pos(s, n))
+
+
+def _key_pos(s, n: ast.Config):
+    """Where the key of a config statement is written (the AST keeps only its text)."""
+    pos = n.pos
+    if pos is None:
+        return None
+    lines = s.sources.get(pos.file, "").splitlines()
+    if not 1 <= pos.line <= len(lines):
+        return pos
+    col = lines[pos.line - 1].find(n.key, pos.column - 1)
+    if col < 0:
+        return pos
+    return ast.Pos(pos.file, pos.line, col + 1, pos.line, col + 1 + len(n.key))
 
 
 # ================================================================== syscalls
@@ -731,7 +753,7 @@ def _write(s, n: ast.Write):
         raise s.error(n, f"{p.name} cannot write [{addr:#x}, {addr + len(data):#x}): its memory is "
                          f"[{p.memory_start:#x}, {p.app_break:#x}) below the app break")
     p.write(addr, data)
-    s.say(f"{p.name}: wrote {len(data)} bytes at {addr:#x}")
+    s.say(f"{p.name}: wrote {len(data)} byte{'' if len(data) == 1 else 's'} at {addr:#x}")
     return None
 
 
@@ -889,8 +911,12 @@ def _run(s, n: ast.Run):
     start_ev = k.ev
     with s.live_events():
         reason = k.run(until=until, max_events=limit, stop=stop_fn)
+    # With an until condition, say that it never came true: the user is waiting for it.
+    unmet = f"; {expr_text(cond)} still does not hold" if cond is not None else ""
     if reason == "idle":
-        s.say(f"  idle at t={format_time(k.now)}: no process is ready and no hardware event is pending")
+        s.say(f"  idle at t={format_time(k.now)}: no process is ready and no hardware event is pending{unmet}")
+    elif reason == "time" and cond is not None:
+        s.say(f"  reached t={format_time(k.now)}{unmet}")
     elif reason == "events":
         s.say(f"  stopped after {k.ev - start_ev} events: the run.max_events limit ({s.max_events}); "
               f"`run for D` bounds a run by time, `config run.max_events = N` moves the limit")
@@ -984,8 +1010,14 @@ def _every(s, n: ast.Every):
         schedule(at + period)
         return None
 
+    if end is not None and k.now + period > end:
+        s.say(f"nothing scheduled: the first run at t={format_time(k.now + period)} would be after the end "
+              f"t={format_time(end)}")
+        return
     schedule(k.now + period)
-    until = f" until t={format_time(end)}" if end is not None else ""
+    # Without an end the block keeps the board busy: say so before a bare `run` spins to its event limit.
+    until = (f" until t={format_time(end)}" if end is not None else
+             " with no end (a bare `run` then goes on to run.max_events: bound it with `run for D`)")
     s.say(f"scheduled every {format_time(period)} from t={format_time(k.now + period)}{until}")
 
 
@@ -1042,7 +1074,9 @@ def _expect(s, n: ast.Expect):
         raise ExpectFailed(f"expect failed: $_ is {show(s.last_result)}, not {v}", n.pos)
     if truthy(v):
         return None
-    raise ExpectFailed(f"expect failed: {_source_text(s, e)} is {show(v)}", n.pos)
+    written, shown = _source_text(s, e), show(v)
+    why = "false" if v is False or shown == written else f"{shown}, which is false"
+    raise ExpectFailed(f"expect failed: {written} is {why}", n.pos)
 
 
 @statement(ast.Include, core=True)

@@ -138,6 +138,11 @@ class Session:
         self._stop_request: Stop | None = None
         self._procs: dict[str, _ShellProcess] = {}
         self.plugin_state: dict[str, Any] = {}
+        # Debugger hooks (tockshell.debugger): every statement goes through statement_wrapper(node, run)
+        # when set (the timeline time travel replays); syscall_gate(session, node, p, cls, regs) -> True
+        # holds a shell-issued syscall at a breakpoint instead of handing it to the kernel.
+        self.statement_wrapper: Callable[[Any, Callable[[Any], Any]], Any] | None = None
+        self.syscall_gate: Callable[..., bool] | None = None
         self.name_sources: dict[str, Callable[[], Any]] = {}
         self.board = None
         self.kernel = None
@@ -271,6 +276,11 @@ class Session:
 
     def exec_statement(self, node) -> Any:
         """Run one statement through the command registry; kernel refusals become TshErrors."""
+        if self.statement_wrapper is not None:
+            return self.statement_wrapper(node, self._exec_statement)
+        return self._exec_statement(node)
+
+    def _exec_statement(self, node) -> Any:
         handler = handler_for(type(node))
         if handler is None:
             raise self.error(node, f"`{self._verb(node)}` is not available yet")
@@ -388,8 +398,18 @@ class Session:
         addr = sp.heap_next
         if addr + n > p.app_break:
             left = max(0, p.app_break - addr)
+            if p.program is not None:
+                how = f"{p.name} runs an app: its break moves with the app's own memops"
+            elif p.state.kind.name == "RUNNING":
+                how = f"grow it with `{p.name}: memop brk ADDR`"
+            else:
+                how = f"{p.name} is {p.state.name}; once Running, `{p.name}: memop brk ADDR` grows it"
+            if addr >= p.app_break:
+                # A raw process (crt0 not run) or an app before its first syscalls: no heap below the break.
+                raise self.error(node, f"{p.name} has no heap yet: the heap starts at {addr:#x}, above the app "
+                                       f"break {p.app_break:#x} ({how})")
             raise self.error(node, f"{p.name}'s heap is full: {n} bytes asked at {addr:#x}, {left} left below "
-                                   f"the app break {p.app_break:#x} (grow it with `{p.name}: memop brk ADDR`)")
+                                   f"the app break {p.app_break:#x} ({how})")
         sp.heap_next = addr + (n + 3) // 4 * 4
         return addr
 
