@@ -1,0 +1,344 @@
+"""A canonical picture of the whole model, and what changed between two of them.
+
+``dump(session)`` walks the kernel, every process (all fields, every RAM
+byte, the task queue, grants), every capsule's state, the hardware event
+queue, virtual time, the event counter and the session's variables, and
+returns plain data: dicts, lists, ints, strings and bytes. Two dumps are
+equal exactly when the model is in the same state, which is what time
+travel promises ("after ``goto E`` the state equals the state first seen at
+E") and what ``diff A B`` shows.
+
+Canonical means independent of where objects live in memory: no ``id()``,
+no reprs with addresses, sets sorted, functions by their qualified name,
+generators by their name and the line they are paused at.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import hashlib
+import random
+import types
+from typing import Any
+
+from ..abi import SyscallReturn, YieldWaitForReturn
+from ..kernel.process import AppMemory, Process, State
+
+__all__ = ["dump", "diff", "canon", "process_dump"]
+
+_MAX_DEPTH = 14
+
+
+def canon(x: Any, _path: frozenset = frozenset(), _depth: int = 0) -> Any:
+    """``x`` as plain, comparable data (see the module docstring)."""
+    if x is None or x.__class__ in (bool, int, str, float):
+        return x
+    if isinstance(x, enum.Enum):
+        return x.name
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, int):
+        return int(x)
+    if isinstance(x, str):
+        return str(x)
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        return bytes(x)
+    if isinstance(x, (SyscallReturn, YieldWaitForReturn, State)):
+        return x.debug()
+    if isinstance(x, (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+                      types.BuiltinMethodType, types.MethodWrapperType)):
+        return f"<fn {getattr(x, '__qualname__', getattr(x, '__name__', '?'))}>"
+    if isinstance(x, types.GeneratorType):
+        frame = x.gi_frame
+        return {"generator": x.__qualname__, "line": frame.f_lineno if frame is not None else None}
+    if isinstance(x, types.CodeType):
+        return f"<code {x.co_qualname}>"
+    if isinstance(x, type):
+        return f"<class {x.__qualname__}>"
+    if isinstance(x, random.Random):
+        return {"random": hashlib.sha1(repr(x.getstate()).encode()).hexdigest()}
+    if isinstance(x, Process):
+        return f"<process {x.name}>"
+    if isinstance(x, AppMemory):
+        return "<app memory>"
+    name = type(x).__name__
+    if name in ("Kernel", "Board", "Session") or hasattr(x, "write") and hasattr(x, "getvalue"):
+        return f"<{name.lower()}>"
+    if _depth > _MAX_DEPTH:
+        return "<deep>"
+    key = id(x)
+    if key in _path:
+        return "<cycle>"
+    path = _path | {key}
+    d = _depth + 1
+    if isinstance(x, (list, tuple, collections.deque)):
+        return [canon(i, path, d) for i in x]
+    if isinstance(x, dict):
+        return {_key_text(k): canon(v, path, d) for k, v in x.items()}
+    if isinstance(x, (set, frozenset)):
+        return sorted((canon(i, path, d) for i in x), key=repr)
+    if type(x).__name__ == "AppProgram":
+        return _program(x, path, d)
+    if name == "SyscallDriver" or hasattr(x, "driver_num") and hasattr(x, "command") and _depth > 0:
+        return f"<driver {getattr(x, 'name', '?')}>"
+    fields = _fields(x)
+    if fields is None:
+        return f"<{name}>"
+    out = {"type": type(x).__qualname__}
+    for k, v in fields:
+        out[k] = canon(v, path, d)
+    return out
+
+
+def _fields(x) -> list[tuple[str, Any]] | None:
+    out = []
+    seen = set()
+    for cls in type(x).__mro__:
+        for s in getattr(cls, "__slots__", ()):
+            if s in seen or s in ("__dict__", "__weakref__"):
+                continue
+            seen.add(s)
+            if hasattr(x, s):
+                out.append((s, getattr(x, s)))
+    dct = getattr(x, "__dict__", None)
+    if dct is not None:
+        out.extend((k, v) for k, v in dct.items() if k not in seen)
+    elif not out:
+        return None
+    return out
+
+
+def _key_text(k) -> str:
+    if isinstance(k, str):
+        return str(k)
+    if isinstance(k, bool) or k is None:
+        return str(k)
+    if isinstance(k, enum.Enum):
+        return k.name
+    if isinstance(k, int):
+        return str(int(k))
+    if isinstance(k, bytes):
+        return k.decode("utf-8", "replace")
+    if isinstance(k, tuple):
+        return "(" + ", ".join(_key_text(i) for i in k) + ")"
+    if hasattr(k, "identifier"):  # ProcessId
+        return f"[{k.identifier}]"
+    c = canon(k)
+    return c if isinstance(c, str) else repr(c)
+
+
+def _program(prog, path, d) -> dict:
+    # Not generic: the handler table is keyed by id() of bound objects (different in every run).
+    stack = getattr(prog, "_stack", [])
+    handlers = getattr(prog, "_handlers", {})
+    out = {
+        "app": getattr(prog, "name", "?"),
+        "params": canon(getattr(prog, "params", {}), path, d),
+        "starts": getattr(prog, "starts", 0),
+        "stack": [canon(g, path, d) for g in stack],
+        "handlers": {f"{a:#x}": getattr(e[0], "__qualname__", "?") for a, e in sorted(handlers.items())},
+    }
+    tock = getattr(prog, "tock", None)
+    if tock is not None:
+        out["libtock"] = canon(tock, path, d)
+    return out
+
+
+def _task(t) -> str:
+    return t.describe()
+
+
+def _grant(k, g) -> dict:
+    drv = k.drivers.get(g.spec.driver_num)
+    out = {"address": g.address, "size": g.size, "upcalls": [list(u) for u in g.upcalls],
+           "allow_ro": [list(a) for a in g.allow_ro], "allow_rw": [list(a) for a in g.allow_rw],
+           "data": canon(g.data)}
+    if drv is not None and g.data is not None:
+        try:
+            out["described"] = drv.describe_grant(g.data)
+        except Exception:  # noqa: BLE001 - a description is a nicety; the data is dumped anyway
+            pass
+    return out
+
+
+def process_dump(k, p: Process) -> dict:
+    """Every field of one process, memory bytes included."""
+    out: dict[str, Any] = {}
+    for name, v in _fields(p) or ():
+        if name in ("ram", "flash"):
+            continue
+        if name == "program":
+            out["program"] = None if v is None else _program(v, frozenset(), 1)
+        elif name == "tasks":
+            out["queue"] = [_task(t) for t in v]
+        elif name == "grants":
+            out["grants"] = {_driver_key(k, g.spec.driver_num): _grant(k, g) for g in v if g is not None}
+        elif name == "pid":
+            out["pid"] = v.identifier
+        elif name == "tbf":
+            out["tbf"] = None if v is None else type(v).__name__
+        else:
+            out[name.lstrip("_")] = canon(v)
+    out["ram"] = bytes(p.ram)
+    out["flash_sha1"] = hashlib.sha1(bytes(p.flash)).hexdigest()
+    return out
+
+
+def _driver_key(k, num: int) -> str:
+    d = k.drivers.get(num)
+    return d.name if d is not None else f"{num:#x}"
+
+
+def dump(session) -> dict:
+    """The whole model's state as plain data (see the module docstring)."""
+    k = session.kernel
+    kern: dict[str, Any] = {}
+    for name, v in _fields(k) or ():
+        if name in ("processes", "drivers", "log", "listeners", "_hooks", "grant_specs", "ipc",
+                    "syscall_filter", "syscall_hook", "delivery_hook"):
+            continue
+        if name == "_hw":
+            kern["hardware_queue"] = sorted(([e.time, e.seq, e.label, e.cancelled] for e in v),
+                                            key=lambda e: (e[0], e[1]))
+        elif name in ("current", "last_run"):
+            kern[name] = None if v is None else v.name
+        else:
+            kern[name.lstrip("_")] = canon(v)
+    procs = {}
+    for p in k.processes:
+        if p is not None:
+            procs[p.name] = process_dump(k, p)
+    caps = {}
+    for num, drv in sorted(k.drivers.items()):
+        fields = {n: canon(v, frozenset({id(drv)}), 1) for n, v in (_fields(drv) or ())
+                  if n not in ("kernel", "grant")}
+        caps[drv.name] = fields
+    digest = hashlib.sha1()
+    for r in k.log:
+        digest.update(repr(r.key()).encode())
+    return {
+        "board": session.board.name,
+        "time": k.now,
+        "events": k.ev,
+        "kernel": kern,
+        "processes": procs,
+        "capsules": caps,
+        "session": {"variables": canon(session.variables), "last_result": _result(session.last_result)},
+        "log": {"records": len(k.log), "sha1": digest.hexdigest()},
+    }
+
+
+def _result(v):
+    if v is None:
+        return None
+    r = getattr(v, "result", None)
+    return str(r) if r is not None else canon(v)
+
+
+# ------------------------------------------------------------------ diff
+_MAX_LINES = 200
+
+
+def diff(a: dict, b: dict, limit: int = _MAX_LINES) -> list[str]:
+    """What changed from dump ``a`` to dump ``b``, one line per change (processes first)."""
+    lines: list[str] = []
+    if a.get("board") != b.get("board"):
+        lines.append(f"board: {a.get('board')} → {b.get('board')}")
+    if a["time"] != b["time"] or a["events"] != b["events"]:
+        from ..lang.values import format_time
+
+        lines.append(f"time: t={format_time(a['time'])} ev={a['events']} → t={format_time(b['time'])} "
+                     f"ev={b['events']}")
+    pa, pb = a["processes"], b["processes"]
+    for name in list(pa) + [n for n in pb if n not in pa]:
+        if name not in pa:
+            lines.append(f"process {name}: created ({pb[name].get('state')})")
+            continue
+        if name not in pb:
+            lines.append(f"process {name}: gone")
+            continue
+        _diff_process(name, pa[name], pb[name], lines)
+    for name in list(a["capsules"]) + [n for n in b["capsules"] if n not in a["capsules"]]:
+        _diff_value(name, a["capsules"].get(name), b["capsules"].get(name), lines)
+    _diff_value("kernel", a["kernel"], b["kernel"], lines)
+    _diff_value("variables", a["session"]["variables"], b["session"]["variables"], lines)
+    if a["session"]["last_result"] != b["session"]["last_result"]:
+        lines.append(f"$_: {a['session']['last_result']} → {b['session']['last_result']}")
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"... and {len(lines) - limit} more changes"]
+    return lines
+
+
+def _diff_process(name: str, a: dict, b: dict, lines: list[str]) -> None:
+    for key in list(a) + [k for k in b if k not in a]:
+        va, vb = a.get(key), b.get(key)
+        if va == vb:
+            continue
+        if key == "ram":
+            lines.append(f"{name}.memory: {_bytes_diff(va, vb)}")
+        elif key == "queue":
+            lines.append(f"{name}.queue: {len(va)} → {len(vb)} task{'s' if len(vb) != 1 else ''}"
+                         + "".join(f"\n    + {t}" for t in vb if t not in va)
+                         + "".join(f"\n    - {t}" for t in va if t not in vb))
+        elif key == "grants":
+            for drv in list(va) + [d for d in vb if d not in va]:
+                if drv not in va:
+                    g = vb[drv]
+                    lines.append(f"{name}.grants.{drv}: allocated {g['size']} bytes at {g['address']:#x}")
+                elif drv not in vb:
+                    lines.append(f"{name}.grants.{drv}: gone")
+                else:
+                    _diff_value(f"{name}.grants.{drv}", va[drv], vb[drv], lines)
+        else:
+            _diff_value(f"{name}.{key}", va, vb, lines)
+
+
+def _bytes_diff(a: bytes, b: bytes) -> str:
+    if len(a) != len(b):
+        return f"{len(a)} → {len(b)} bytes"
+    changed = [i for i in range(len(a)) if a[i] != b[i]]
+    runs: list[list[int]] = []
+    for i in changed:
+        if runs and i <= runs[-1][1] + 4:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    parts = [f"+{lo:#x}..+{hi + 1:#x}" for lo, hi in runs[:6]]
+    more = f" and {len(runs) - 6} more ranges" if len(runs) > 6 else ""
+    return f"{len(changed)} byte{'s' if len(changed) != 1 else ''} changed at {', '.join(parts)}{more}"
+
+
+def _short(v) -> str:
+    if isinstance(v, bytes):
+        return f"{len(v)} bytes" if len(v) > 16 else "x\"" + v.hex(" ") + "\""
+    if isinstance(v, int) and not isinstance(v, bool) and v > 4096:
+        return f"{v:#x}"
+    if isinstance(v, (list, dict)):
+        text = repr(v)
+        return text if len(text) <= 60 else f"{type(v).__name__} of {len(v)}"
+    return str(v)
+
+
+def _diff_value(path: str, a, b, lines: list[str]) -> None:
+    if a == b:
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            if k == "type":
+                continue
+            if k not in a:
+                lines.append(f"{path}.{k}: (new) {_short(b[k])}")
+            elif k not in b:
+                lines.append(f"{path}.{k}: removed (was {_short(a[k])})")
+            else:
+                _diff_value(f"{path}.{k}", a[k], b[k], lines)
+        return
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and len(a) <= 64:
+        for i, (x, y) in enumerate(zip(a, b)):
+            _diff_value(f"{path}[{i}]", x, y, lines)
+        return
+    if isinstance(a, bytes) and isinstance(b, bytes):
+        lines.append(f"{path}: {_bytes_diff(a, b)}")
+        return
+    lines.append(f"{path}: {_short(a)} → {_short(b)}")
