@@ -50,11 +50,17 @@ _FOREVER = float("inf")
 #: Events between two collections of the young generation while run() holds the automatic collector.
 _GC_EVERY = 50_000
 _FAIL_NODEVICE = SyscallReturn.failure(ErrorCode.NODEVICE)
+_RAISED = object()  # the app raised instead of acting: it has been faulted already
+_new_record = object.__new__
 _ACTION_ARITY = {"syscall": 6, "compute": 2, "sp": 2, "fault": 2}
 
 
 def _malformed_action(action) -> str | None:
     """Why an app program's action cannot be carried out, or None if it can."""
+    if (action.__class__ is tuple and len(action) == 6 and action[0] == "syscall" and action[1].__class__ is int
+            and action[2].__class__ is int and action[3].__class__ is int and action[4].__class__ is int
+            and action[5].__class__ is int):
+        return None  # the usual case, without the general checks below
     if not isinstance(action, (tuple, list)) or not action:
         return f"app produced an unknown action {action!r}"
     tag = action[0]
@@ -1102,53 +1108,112 @@ class Kernel:
 
     def _run_app(self, p: Process) -> None:
         """Ask the app for its next action: a syscall (one event), a computation, or a fault."""
+        self._app_burst(p, 1, _FOREVER, None)
+
+    def _app_burst(self, p: Process, budget, deadline, stop: Callable[[], bool] | None) -> int:
+        """Let the running app ``p`` act, one event per action, while nothing else could happen.
+
+        It goes on while step() would also pick ``p`` for the next event: at most
+        ``budget`` events, while time is before ``deadline`` (the caller's limit,
+        the next hardware event, the end of the timeslice), while ``p`` stays the
+        Running process with no computation to finish and no new hardware event
+        has been scheduled. ``stop()`` is asked after every event; the count of
+        events is negative when it said yes.
+        """
+        hw_seq = self._hw_seq
+        prog = p.program
+        n = 0
+        while True:
+            n += 1
+            self.ev += 1
+            try:
+                # A syscall a breakpoint stopped before it was handled: the app is not asked again.
+                action = p.pending_action or prog.resume(p.pending_return)
+            except MemoryFault as exc:
+                self.fault(p, f"memory fault: {exc}")
+                action = _RAISED
+            except Exception as exc:  # an app bug faults the process, as a hard fault would
+                self.fault(p, f"app raised {type(exc).__name__}: {exc}")
+                action = _RAISED
+            if action is not _RAISED:
+                if p.pending_action is not None:
+                    p.pending_action = None
+                elif self.syscall_hook is not None and self._stop_before(p, action):
+                    return -n if stop is not None and stop() else n - 1
+                p.pending_return = None
+                # The hot path: an unfiltered command with in-range registers, handled here.
+                # It does what execute() -> handle_syscall() -> _record() -> _set_return() do
+                # for a command, in the same order; tests compare its trace with theirs.
+                # (A tuple first: unpacking anything else could run the app's code, a generator.)
+                hot = False
+                if action.__class__ is tuple and len(action) == 6:
+                    tag, cls, r0, r1, r2, r3 = action
+                    try:
+                        hot = (r0.__class__ is r1.__class__ is r2.__class__ is r3.__class__ is int and cls == 2
+                               and tag == "syscall" and not (r0 | r1 | r2 | r3) >> 32
+                               and self.syscall_filter is None)
+                    except Exception:  # noqa: BLE001 - a strange object in the request: the general path says why
+                        hot = False
+                if hot:
+                    p.syscall_count += 1
+                    p._last_call = action  # its registers are in range: checked above
+                    st = self.stats
+                    st.syscalls += 1
+                    st.by_class[2] += 1
+                    st.kernel_cycles += self._syscall_cycles
+                    self.now += self._syscall_ns
+                    drv = self.drivers.get(r0)
+                    r = drv.command(r1, r2, r3, p.pid) if drv is not None else _FAIL_NODEVICE
+                    # Record(...) without the call of its __init__ (a Python frame of its own in 3.11).
+                    rec = _new_record(Record)
+                    rec.ev = self.ev
+                    rec.time = self.now
+                    rec.kind = "cmd"
+                    rec.pid = p._identifier
+                    rec.name = p.name
+                    rec.data = (r0, r1, r2, r3, r)
+                    self.log.append(rec)
+                    if self.listeners:
+                        for fn in self.listeners:
+                            fn(rec)
+                    sp = p.sp
+                    if sp > p.app_break or sp - 32 < p.memory_start:
+                        self._set_return(p, r)  # faults the process
+                    else:
+                        p.state = RUNNING
+                        p.wait_for_ready = False
+                        p.pending_return = r
+                else:
+                    self._app_action(p, action)
+            if stop is not None and stop():
+                return -n
+            if (n >= budget or self.now >= deadline or p.state is not RUNNING or self.current is not p
+                    or p.compute_left or self._hw_seq != hw_seq or self.panicked):
+                return n
+
+    def _stop_before(self, p: Process, action) -> bool:
+        """Ask the debugger's syscall hook about an app's syscall; True keeps it pending, not handled."""
+        if action.__class__ is not tuple or len(action) != 6 or action[0] != "syscall":
+            return False
+        self.ev -= 1  # the syscall's event is when the kernel handles it
+        if self.syscall_hook(p, action):
+            p.pending_action = action
+            return True
         self.ev += 1
-        try:
-            action = p.program.resume(p.pending_return)
-        except MemoryFault as exc:
-            self.fault(p, f"memory fault: {exc}")
-            return
-        except Exception as exc:  # an app bug faults the process, as a hard fault would
-            self.fault(p, f"app raised {type(exc).__name__}: {exc}")
-            return
-        p.pending_return = None
-        # The hot path: an unfiltered command with in-range registers, handled here in one
-        # frame. It does what execute() -> handle_syscall() -> _record() -> _set_return() do
-        # for a command, in the same order; tests compare its trace with the general path's.
-        try:
-            tag, cls, r0, r1, r2, r3 = action
-            hot = (cls == 2 and tag == "syscall" and not (r0 | r1 | r2 | r3) >> 32 and action.__class__ is tuple
-                   and self.syscall_filter is None)
-        except Exception:  # noqa: BLE001 - not a well-formed syscall: the general path says why
-            hot = False
-        if hot:
-            p.syscall_count += 1
-            p._last_call = action  # its registers are in range: checked above
-            st = self.stats
-            st.syscalls += 1
-            st.by_class[2] += 1
-            st.kernel_cycles += self._syscall_cycles
-            self.now += self._syscall_ns
-            drv = self.drivers.get(r0)
-            r = drv.command(r1, r2, r3, p.pid) if drv is not None else _FAIL_NODEVICE
-            rec = Record(self.ev, self.now, "cmd", p._identifier, p.name, (r0, r1, r2, r3, r))
-            self.log.append(rec)
-            if self.listeners:
-                for fn in self.listeners:
-                    fn(rec)
-            sp = p.sp
-            if sp > p.app_break or sp - 32 < p.memory_start:
-                self._set_return(p, r)  # faults the process
-            else:
-                p.state = RUNNING
-                p.wait_for_ready = False
-                p.pending_return = r
-            return
-        self._app_action(p, action)
+        return False
 
     def _app_action(self, p: Process, action) -> None:
-        """Carry out any app action; a malformed one faults the process (an app bug, never a Python error)."""
-        bad = _malformed_action(action)
+        """Carry out any app action; a malformed one faults the process (an app bug, never a Python error).
+
+        A program may explain a malformed action better than the kernel can
+        (``explain_action(action) -> str | None``, e.g. the runtime knows about
+        ``yield`` versus ``yield from``); it may also refuse what the kernel would take.
+        """
+        bad = None
+        if action.__class__ is not tuple:
+            explain = getattr(p.program, "explain_action", None)
+            bad = explain(action) if explain is not None else None
+        bad = bad or _malformed_action(action)
         if bad is not None:
             self.fault(p, bad)
             return
@@ -1190,11 +1255,11 @@ class Kernel:
              collect: bool) -> str:
         n = 0
         step = self.step
-        run_app = self._run_app
+        burst = self._app_burst
         hw = self._hw
         last = _FOREVER if max_events is None else max_events
         collect_at = _GC_EVERY
-        pause = min(last, collect_at)  # where the inner loop must hand back to this one
+        pause = min(last, collect_at)  # where a burst must hand back to this loop
         # Only a preemptive scheduler can take the CPU from a running app between two steps.
         fast = not self.scheduler.preemptive
         while True:
@@ -1209,24 +1274,19 @@ class Kernel:
                 pause = min(last, collect_at)
             p = self.current
             if fast and p is not None and p.program is not None and p.state is RUNNING and not p.compute_left:
-                # The common case, without step()'s search: the app on the CPU asks for its
-                # next action, again and again, for as long as step() would do just that:
-                # before `until`, before the next hardware event, with timeslice left.
+                # The common case, without step()'s search: the app on the CPU acts again and
+                # again for as long as step() would let it: before `until`, before the next
+                # hardware event, with timeslice left.
                 deadline = _FOREVER if until is None else until
                 if hw and hw[0].time < deadline:
                     deadline = hw[0].time
                 if self.slice_end is not None and self.slice_end - MIN_QUANTA_THRESHOLD_NS < deadline:
                     deadline = self.slice_end - MIN_QUANTA_THRESHOLD_NS
                 if self.now < deadline:
-                    hw_seq = self._hw_seq
-                    while True:
-                        run_app(p)
-                        n += 1
-                        if stop is not None and stop():
-                            return "stop"
-                        if (self.now >= deadline or p.state is not RUNNING or self.current is not p
-                                or p.compute_left or self._hw_seq != hw_seq or self.panicked or n >= pause):
-                            break
+                    done = burst(p, pause - n, deadline, stop)
+                    if done < 0:
+                        return "stop"
+                    n += done
                     continue
             if not step(until):
                 if self.panicked:

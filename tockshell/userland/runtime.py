@@ -92,7 +92,7 @@ class AppProgram:
     """
 
     __slots__ = ("name", "main", "params", "ram", "memory", "tock", "_stack", "_send",
-                 "_init_pc", "_addr_of", "_handlers", "starts")
+                 "_init_pc", "_addr_of", "_handlers", "starts", "resume")
 
     def __init__(self, main: Callable, params: dict | None = None, *, name: str | None = None,
                  ram: int = 4096):
@@ -108,6 +108,7 @@ class AppProgram:
     def _clear(self) -> None:
         self._stack: list = []
         self._send = self._not_started
+        self.resume = self._resume
         self._init_pc = 0
         self._addr_of: dict = {}
         self._handlers: dict[int, tuple[Callable, bool, int]] = {}
@@ -134,6 +135,9 @@ class AppProgram:
         gen = self._crt0(args[1])
         self._stack = [gen]
         self._send = gen.send
+        # crt0 never returns and the kernel checks what comes out, so while no handler runs
+        # the kernel may resume the generator itself: one Python call less per syscall.
+        self.resume = gen.send
 
     def upcall(self, pc: int, args) -> None:
         """An upcall delivered by a yield: its handler runs from the next ``resume``."""
@@ -151,9 +155,14 @@ class AppProgram:
                 gen = _plain_handler(fn, args[:n])
         self._stack.append(gen)
         self._send = gen.send
+        self.resume = self._resume
 
-    def resume(self, value):
-        """The next action of the app, given the result of its last syscall."""
+    def _resume(self, value):
+        """The next action of the app, given the result of its last syscall.
+
+        This is ``resume`` while a handler runs (its end must pop the stack) and
+        before ``start``; otherwise ``resume`` is the crt0 generator's ``send``.
+        """
         try:
             action = self._send(value)
         except StopIteration:
@@ -168,8 +177,15 @@ class AppProgram:
         if not stack:
             return ("fault", "the app's main context ended")  # crt0 never returns; defensive
         self._send = stack[-1].send
+        if len(stack) == 1:
+            self.resume = self._send
         # The interrupted yield returns to the code below the handler.
-        return self.resume(None)
+        return self._resume(None)
+
+    @staticmethod
+    def explain_action(action) -> str | None:
+        """Why ``action`` (not a tuple) is no syscall request, in an app writer's terms (the kernel asks)."""
+        return None if action.__class__ is tuple else _bad_action_message(action)
 
     @staticmethod
     def _not_started(value):
