@@ -283,21 +283,23 @@ class Workload:
         "clients": (3, "number of clients, on ports 1..N"),
         "slow": (1, "how many of them (the last ones) are slow"),
         "rate": (50, "frames per second for each client's port"),
-        "slow_rate": (None, "frames per second for each slow client's port (default: rate)"),
-        "cost": (0.2, "a fast client's processing per packet, ms"),
-        "slow_cost": (12, "a slow client's processing per packet, ms (CPU)"),
-        "slow_wait": (0, "then a slow client waits this long per packet, ms (slow I/O: the CPU is free)"),
-        "fifo": (4, "the service's FIFO (per client with per_client=true)"),
+        "slow_rate": (None, "frames per second for each slow client's port (none: rate)"),
+        "cost": (0.2, "a fast client's work per packet (CPU)"),
+        "slow_cost": (12, "a slow client's work per packet (CPU: the timeslice can preempt it)"),
+        "slow_wait": (0, "then a slow client sleeps this long per packet (slow I/O: the CPU is free)"),
+        "fifo": (4, "packets the service holds (per client with per_client=true)"),
         "per_client": (False, "one FIFO per client"),
         "drop": ("oldest", "what a full FIFO drops: oldest or newest"),
         "priority": (False, "priority queues (the slow clients get priority 0, the others 1)"),
-        "svc_cost": (0.1, "the service's processing per frame, ms"),
-        "ring": (4, "slots of the service's RX ring"),
-        "send": (0, "each client sends a frame every this many ms (0: never)"),
-        "duration": (2_000_000_000, "how long the traffic lasts (ns; a duration such as 2s)"),
+        "svc_cost": (0.1, "the service's work per received frame"),
+        "ring": (4, "slots of the service's RX ring (N slots hold N-1 frames)"),
+        "send": (0, "each client sends a frame this often (0: never)"),
+        "duration": (2_000_000_000, "how long the traffic lasts (the run goes on 200ms more)"),
         "periodic": (False, "periodic arrivals instead of Poisson"),
         "seed": (1, "the traffic's seed"),
     }
+    #: Keys that are times in ms (a bare number is ms; a duration such as 200us converts).
+    MS_KEYS = ("cost", "slow_cost", "slow_wait", "svc_cost", "send")
 
     def __init__(self, **kw):
         unknown = set(kw) - set(self.KEYS)
@@ -497,7 +499,7 @@ def _coerce(s, kv, v, default):
         if not isinstance(v, Time):
             v *= 1_000_000  # a bare number is milliseconds, as for the apps' times
         return int(v)
-    if key in ("cost", "slow_cost", "slow_wait", "svc_cost", "send"):
+    if key in Workload.MS_KEYS:
         if isinstance(v, Time):
             return v / 1_000_000
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
@@ -524,12 +526,32 @@ def _compare(s, n: ast.Compare):
     return results
 
 
+def _show_default(key: str, d) -> str:
+    if d is None:
+        return "none"
+    if isinstance(d, bool):
+        return "on" if d else "off"
+    if isinstance(d, tuple):
+        return ",".join(d)
+    if key in Workload.MS_KEYS:
+        return _ms(d) if d else "0"
+    if key == "duration":
+        return format_time(d)
+    return str(d)
+
+
+def _key_lines() -> str:
+    keys = [(f"{k}={_show_default(k, d)}", doc) for k, (d, doc) in Workload.KEYS.items()]
+    width = max(len(k) for k, _ in keys) + 2
+    return "\n".join(f"{k:<{width}}{doc}" for k, doc in keys)
+
+
 HELP = {
     "compare": ("compare [designs=mailbox,relay,legacy] [clients=3] [slow=1] [rate=50] [fifo=4] "
                 "[per_client=true] [key=value ...]",
                 "run one Thread workload on the three IPC designs (each on a fresh board) and print one table",
-                "compare clients=3 slow=1 slow_cost=10ms fifo=4",
-                "\n".join(f"{k + '=':<12}{doc}" for k, (_, doc) in Workload.KEYS.items())
+                "compare clients=3 slow=1 slow_cost=12ms fifo=4 per_client=true",
+                _key_lines()
                 + "\nThe figures are also $compare: $compare.mailbox.dropped, $compare.relay.clients.c1.delivered."
                 + "\nDesigns: mailbox (IPC Manager + Mailbox, 2025-08), relay (registry + Relay Request, 2026),"
                 + "\nlegacy (shared buffer + notify). See docs/thread.md."),
