@@ -259,3 +259,26 @@ def test_expect_of_a_plain_value_says_it_is_false():
     assert _error(s, "expect 0").message == "expect failed: 0 is false"
     s.execute("spawn a")
     assert _error(s, "expect a.queue").message == "expect failed: a.queue is 0, which is false"
+
+
+# ------------------------------------------------------------------ app parameters and durations
+def test_durations_stay_durations_through_arithmetic():
+    s, out = _session()
+    s.execute("print -1ms\nprint 2 * 1ms\nprint 10ms / 4\nprint 10ms / 1ms\nprint 10ms % 3ms")
+    assert out.getvalue().split() == ["-1ms", "2ms", "2.5ms", "10", "1ms"]
+
+
+def test_app_parameters_refuse_negative_counts_and_show_times_as_written():
+    s, out = _session()
+    assert "parameter after is 0 or more, not -1" in _error(s, "spawn c app=crash_dummy after=-1").message
+    assert "positive time, not -1ms" in _error(s, "spawn b app=blink period=-1ms").message
+    assert "0 or more" in _error(s, "spawn t app=thread_client priority=-1").message  # it would fault later
+    # A computed duration is a duration, not a number of milliseconds.
+    s.execute("spawn b app=blink period=(2 * 250ms)\nrun for 600ms")
+    led = [ln for ln in out.getvalue().splitlines() if ln.endswith("LED 0 on")]
+    assert led and led[0].split()[0].startswith("500.0"), led
+
+
+def test_an_expression_nested_too_deeply_says_so():
+    s, _ = _session()
+    assert "nested too deeply" in _error(s, "echo " + " + ".join(["1"] * 20000)).message

@@ -184,12 +184,15 @@ def _binary(s, e, pos):
             # A time plus or minus a duration is still a time.
             return Time(r) if isinstance(a, Time) or isinstance(b, Time) else r
         if op == "*":
-            return a * b
+            # A duration times a count is still a duration (2 * 1ms prints as 2ms).
+            return Time(a * b) if isinstance(a, Time) != isinstance(b, Time) else a * b
         if b == 0:
             raise _err(e, f"division by zero in '{expr_text(e)}'", pos)
         # C and Rust semantics (truncate toward zero), as a Tock developer reads -7 / 2.
         q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
-        return q if op == "/" else a - b * q
+        r = q if op == "/" else a - b * q
+        # 10ms / 4 is a duration; 10ms / 1ms is a plain ratio.
+        return Time(r) if isinstance(a, Time) and (op == "%" or not isinstance(b, Time)) else r
     if op == "+" and type(a) in (str, Symbol) and type(b) in (str, Symbol):
         return str(a) + str(b)
     if op == "+" and isinstance(a, bytes) and isinstance(b, (bytes, str)):
@@ -234,7 +237,7 @@ def _negate(s, e, pos):
     v = evaluate(s, e.operand, pos)
     if not _is_int(v):
         raise _err(e, f"cannot negate {type_name(v)}", pos)
-    return -v
+    return Time(-v) if isinstance(v, Time) else -v
 
 
 def _index(s, e, pos):

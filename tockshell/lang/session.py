@@ -307,7 +307,8 @@ class Session:
         except GrantError as e:
             raise TshError(f"grant error: {e.kind}", node.pos) from None
         except RecursionError:
-            raise TshError("statements nested too deeply", node.pos) from None
+            raise TshError("nested too deeply (an expression or blocks within blocks): split it up",
+                           node.pos) from None
 
     def run_file(self, path: str, echo: bool = False) -> list:
         """Run a .tsh file (relative paths from the current directory); TshError if it cannot be read."""

@@ -80,6 +80,17 @@ def _summary(fn) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
+def _shown(value: Any) -> str:
+    """A parameter value as the user wrote it (a duration in its unit, not nanoseconds)."""
+    if isinstance(value, Duration):
+        ns = int(value)
+        for unit in ("s", "ms", "us"):
+            if ns % _UNITS_NS[unit] == 0:
+                return f"{ns // _UNITS_NS[unit]}{unit}"
+        return f"{ns}ns"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def _coerce(app: str, key: str, value: Any, spec: Param) -> Any:
     default = spec.default
     where = f"app '{app}' parameter {key}"
@@ -91,9 +102,9 @@ def _coerce(app: str, key: str, value: Any, spec: Param) -> Any:
         else:
             ns = _duration_ns(str(value))
             if ns is None:
-                raise ValueError(f"{where} is a time (500 for 500 ms, or 250ms, 1s), not {value!r}")
+                raise ValueError(f"{where} is a time (500 for 500 ms, or 250ms, 1s), not {_shown(value)}")
         if ns < 0 or (ns == 0 and spec.default):
-            raise ValueError(f"{where} must be a positive time, not {value!r}")
+            raise ValueError(f"{where} must be a positive time, not {_shown(value)}")
         ms = ns / 1_000_000
         return int(ms) if ms == int(ms) else ms
     if spec.choices is not None:
@@ -112,12 +123,16 @@ def _coerce(app: str, key: str, value: Any, spec: Param) -> Any:
     if isinstance(default, int) or (default is None and isinstance(value, int)):
         if isinstance(value, bool):
             return int(value)
-        if isinstance(value, int):
-            return value
-        try:
-            return int(str(value).replace("_", ""), 0)
-        except ValueError:
-            raise ValueError(f"{where} is a number, not {value!r}") from None
+        if not isinstance(value, int):
+            try:
+                value = int(str(value).replace("_", ""), 0)
+            except ValueError:
+                raise ValueError(f"{where} is a number, not {value!r}") from None
+        # Every built-in count, size, port, index and priority is unsigned: refuse a negative at
+        # spawn rather than let the app fault on it later.
+        if value < 0 and isinstance(default, int) and default >= 0:
+            raise ValueError(f"{where} is 0 or more, not {value}")
+        return value
     if isinstance(default, str):
         if isinstance(value, bytes):
             return value.decode("utf-8", "replace")
