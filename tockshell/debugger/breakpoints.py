@@ -37,7 +37,7 @@ from ..lang import ast
 from ..lang.commands import Stop
 from ..lang.errors import TshError
 from ..lang.expr import evaluate, expr_text
-from ..lang.values import Symbol, format_time, show, truthy, type_name
+from ..lang.values import Symbol, show, truthy, type_name
 
 __all__ = ["Breakpoint", "Display", "Table", "Debugger", "syscall_text", "CLASS_NAMES", "IPC_DRIVERS",
            "CATCH_KINDS"]
@@ -389,7 +389,6 @@ class Debugger:
     # ------------------------------------------------------------------ upcalls
     def next_delivery(self, p):
         """The task ``p``'s next delivery would take (None if it would deliver nothing)."""
-        k = self.s.kernel
         kind = p.state.kind
         if kind is StateKind.YIELDED:
             return p.tasks[0] if p.tasks else None
@@ -398,7 +397,6 @@ class Debugger:
             for t in p.tasks:
                 if t.kind != "IPC" and t.upcall_id == uid:
                     return t
-        del k
         return None
 
     def upcall_bindings(self, p, t) -> dict:
@@ -639,8 +637,3 @@ def _process_in(session, expr) -> str | None:
                 if ".".join(parts[:i]) in names:
                     return ".".join(parts[:i])
     return None
-
-
-def describe_stop_time(session) -> str:
-    k = session.kernel
-    return f"t={format_time(k.now)} ev={k.ev}"

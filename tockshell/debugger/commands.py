@@ -11,9 +11,12 @@ and rr at the granularity of syscalls and upcalls; see docs/debugger.md.
 
 from __future__ import annotations
 
+import difflib
 import io
 import os
 from typing import Any
+
+import attrs
 
 from ..abi import ErrorCode
 from ..lang import ast
@@ -22,7 +25,7 @@ from ..lang.errors import suggestion
 from ..lang.expr import evaluate_int, expr_text
 from ..lang.values import format_time
 from .breakpoints import Breakpoint, Debugger, Display, syscall_text, what_text
-from .history import HoldEntry, History
+from .history import Entry, HoldEntry, History
 
 __all__ = ["debugger_of", "history_of", "HELP"]
 
@@ -79,14 +82,15 @@ def _text(s, node) -> str:
     return type(node).__name__.lower()
 
 
-def _proc_name(s, name_node) -> str | None:
+def _proc_name(s, name_node, what: str = "breakpoint") -> str | None:
+    """The process a breakpoint names; one that does not exist yet is allowed (gdb's pending breakpoint)."""
     if name_node is None:
         return None
     name = name_node.name
     if s.find_process(name) is None:
-        names = [p.name for p in s.kernel.live_processes()]
-        hint = suggestion("process", name, names) if names else f"no process named '{name}' yet"
-        s.say(f"  note: {hint}; the breakpoint waits for a process of that name")
+        close = difflib.get_close_matches(name, [p.name for p in s.kernel.live_processes()], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        s.say(f"  note: no process named '{name}' yet{hint}; the {what} waits for one of that name")
     return name
 
 
@@ -224,7 +228,7 @@ def _catch(s, n: ast.Catch):
             except ValueError:
                 raise s.error(n, f"{c} is not one of Tock's error codes (1 FAIL to "
                                  f"{max(ErrorCode).value} {max(ErrorCode).name})") from None
-    bp = dbg.add(Breakpoint(0, "catch", process=_proc_name(s, n.process), catch=n.kind, code=code,
+    bp = dbg.add(Breakpoint(0, "catch", process=_proc_name(s, n.process, "catchpoint"), catch=n.kind, code=code,
                             text=_text(s, n)))
     s.say(f"Catchpoint {bp.number}: {what_text(s, bp)}")
     return bp.number
@@ -562,7 +566,7 @@ def _goto(s, n, ev: int) -> None:
     k = s.kernel
     if ev < 0:
         raise s.error(n, f"events are numbered from 0, not {ev}")
-    if h.goto(ev, n):
+    if h.goto(ev):
         _say_where(s, "now at ")
         if s.kernel.ev != ev:
             s.say(f"  (event {ev} happened inside a statement that cannot stop half way — a yield and the "
@@ -570,14 +574,22 @@ def _goto(s, n, ev: int) -> None:
         _after_travel(s)
         return
     # Forward, past anything recorded: run there (a stop on the way ends it early).
+    k = s.kernel  # a new one if the recorded future was replayed first
     steps = ev - k.ev
-    node = ast.Step(ast.Number(steps, str(steps)), pos=n.pos)
+    if steps <= 0:
+        _say_where(s, "now at ")
+        _after_travel(s)
+        return
+    node = ast.Step(ast.Number(steps, str(steps)))
     s.say(f"  going forward {steps} event{'s' if steps != 1 else ''} (nothing recorded beyond ev={k.ev})")
     h.depth -= 1  # the steps belong to the timeline, as if typed
     try:
         s.exec_statement(node)
     finally:
         h.depth += 1
+        last = h.timeline[-1] if h.timeline else None
+        if isinstance(last, Entry) and last.node is node:
+            h.timeline[-1] = attrs.evolve(last, text=f"step {steps}")
     _say_where(s, "now at ")
 
 
@@ -622,6 +634,8 @@ def _reverse_step(s, n: ast.ReverseStep):
     _goto(s, n, max(0, e - 1))
     if count > len(evs):
         s.say(f"  (only {len(evs)} earlier step{'s' if len(evs) != 1 else ''} of {name}: back to before its first)")
+    # $stop keeps naming the process, so that reverse-step again goes on with it.
+    s.last_stop = Stop("break", name, None, f"{name}: just before its step at event {e}")
 
 
 @statement(ast.ReverseContinue)
@@ -642,7 +656,7 @@ def _reverse_continue(s, n: ast.ReverseContinue):
     epoch, ev, phase, kind, pname, ident, stop = earlier[-1]
     left = list(h.timeline)
     h.travel(left, (epoch, ev), left=left)
-    if phase == 1:
+    if phase == 1 and kind != "shell":
         # Step into the stop itself, as the first pass did: the syscall pending, or the upcall queued.
         held = HoldEntry(kind, pname, ident, epoch, ev, stop)
         s.last_stop = None
@@ -683,8 +697,10 @@ def _observe(s, h: History, dbg: Debugger, shadow) -> list[tuple]:
                 if bp.enabled and bp.kind == "syscall" and dbg._matches_syscall(bp, p.name, cls, regs) \
                         and cond(bp, dbg.syscall_bindings(p, cls, regs)):
                     msg = f"breakpoint {bp.number}, {p.name}: {syscall_text(s, cls, regs)} — not handled yet"
-                    hits.append((h.epoch, k.ev, 1, "syscall", p.name, p.identifier,
-                                 Stop("break", p.name, bp.number, msg)))
+                    if p.program is None:  # a shell syscall: its statement is the next thing that happens
+                        msg += " (the statement that made it comes next)"
+                    hits.append((h.epoch, k.ev, 1, "syscall" if p.program is not None else "shell", p.name,
+                                 p.identifier, Stop("break", p.name, bp.number, msg)))
                     return
         elif kind == "upcall":
             p, t = obj, info
@@ -692,7 +708,8 @@ def _observe(s, h: History, dbg: Debugger, shadow) -> list[tuple]:
                 if bp.enabled and bp.kind == "upcall" and dbg._upcall_matches(bp, p, t) \
                         and cond(bp, dbg.upcall_bindings(p, t)):
                     msg = f"breakpoint {bp.number}, {p.name}: about to deliver {dbg.upcall_text(p, t)} — still queued"
-                    hits.append((h.epoch, k.ev, 1, "upcall", p.name, p.identifier,
+                    # Inside a shell yield the delivery cannot be stepped into on its own.
+                    hits.append((h.epoch, k.ev, 1, "shell" if s.in_syscall else "upcall", p.name, p.identifier,
                                  Stop("break", p.name, bp.number, msg)))
                     return
         elif kind == "catch":

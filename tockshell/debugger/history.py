@@ -42,6 +42,13 @@ TRAVEL_STATEMENTS = (ast.Goto, ast.Rewind, ast.ReverseStep, ast.ReverseContinue,
 #: Statements that leave the model and the session as they are (not part of the timeline).
 NOT_RECORDED = TRAVEL_STATEMENTS + (ast.Checkpoint, ast.Diff, ast.Save, ast.Record, ast.Export, ast.Quit,
                                     ast.Info, ast.Help, ast.Timeline, ast.Pause)
+#: Statements that only look (or set breakpoints): recorded, yet the model's future after a
+#: backwards travel is still the one recorded, so a forward goto can follow it.
+LOOKING = (ast.ListProcesses, ast.Status, ast.ProcessDetail, ast.ShowKernel, ast.ShowMemory, ast.ShowGrants,
+           ast.ShowUpcalls, ast.ShowAllows, ast.ShowSubscriptions, ast.ShowDescriptors, ast.ShowServices,
+           ast.ShowMailbox, ast.Echo, ast.Print, ast.Expect, ast.Explain, ast.Now, ast.BreakSyscall,
+           ast.BreakUpcall, ast.Ignore, ast.Condition, ast.Commands, ast.Catch, ast.Watch, ast.Display,
+           ast.Undisplay, ast.Delete, ast.Disable, ast.Enable)
 
 
 class Reached(Exception):
@@ -174,8 +181,8 @@ class History:
                 text = _statement_text(s, node)
                 self.timeline.append(Entry(node, text, src, epoch0 if k is k0 else self.epoch, ev0, k.ev, error,
                                            (src, s.sources[src]) if src in s.sources else None))
-                if self.future is not None:
-                    self.future = None  # a new statement: the old future is another timeline now
+                if self.future is not None and not _looking(node):
+                    self.future = None  # the model moved on: the old future is another timeline now
             if not self.replaying:
                 self._rec_write(node, out_mark, error)
 
@@ -257,14 +264,6 @@ class History:
         if error:
             f.write(f"# error: {error}\n")
         f.flush()
-
-    # ------------------------------------------------------------------ positions
-    def now(self) -> tuple[int, int]:
-        return self.epoch, self.s.kernel.ev
-
-    def epoch_start(self) -> int:
-        """The first event of the current board (0)."""
-        return 0
 
     # ------------------------------------------------------------------ replay
     def _reset_session(self) -> None:
@@ -420,25 +419,26 @@ class History:
         self.timeline = new
         return cut
 
-    def goto(self, ev: int, node=None) -> str:
-        """``goto EVENT``: the state first seen at event ``ev`` of this board (a sentence saying where we are)."""
-        s = self.s
-        here = s.kernel.ev
-        target = (self.epoch, ev)
-        if ev > here:
-            if self.future is not None and _reaches(self.future, target):
-                future = self.future
-                self.travel(future, target)
-                self.future = future
-                return self._landing(ev)
-            return ""  # the caller runs forward
-        left = list(self.timeline)
-        self.travel(left, target, left=left)
-        return self._landing(ev)
+    def goto(self, ev: int) -> bool:
+        """``goto EVENT``: travel to the state first seen at event ``ev`` of this board.
 
-    def _landing(self, ev: int) -> str:
-        k = self.s.kernel
-        return f"now at ev={k.ev}, t={format_time(k.now)}"
+        Backwards (or to the present) by replaying the timeline; forwards along the
+        timeline left by an earlier travel, as far as it goes. False when ``ev`` lies
+        beyond everything recorded: the caller then runs forward from here.
+        """
+        s = self.s
+        target = (self.epoch, ev)
+        if ev <= s.kernel.ev:
+            left = list(self.timeline)
+            self.travel(left, target, left=left)
+            return True
+        future = self.future
+        if future is None:
+            return False
+        reached = _reaches(future, target)
+        self.travel(future, target if reached else None)
+        self.future = future
+        return reached
 
     def restore(self, cp: "Checkpoint") -> None:
         left = list(self.timeline)
@@ -506,6 +506,16 @@ class History:
         if simple:
             return [head, f"step {n}"]
         return [head, f"# (a compound statement: only its events are replayed, as `step {n}`)", f"step {n}"]
+
+
+def _looking(node) -> bool:
+    if isinstance(node, ast.Board):
+        return node.name is None
+    if isinstance(node, ast.Stats):
+        return not node.reset
+    if isinstance(node, ast.Trace):
+        return node.setting is None
+    return isinstance(node, LOOKING)
 
 
 def _comment(text: str) -> str:
