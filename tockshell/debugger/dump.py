@@ -176,6 +176,9 @@ def process_dump(k, p: Process) -> dict:
             out["grants"] = {_driver_key(k, g.spec.driver_num): _grant(k, g) for g in v if g is not None}
         elif name == "pid":
             out["pid"] = v.identifier
+        elif name == "_last_call":
+            last = p.last_syscall
+            out["last_syscall"] = None if last is None else [last[0].name, *last[1]]
         elif name == "tbf":
             out["tbf"] = None if v is None else type(v).__name__
         else:
@@ -261,7 +264,9 @@ def diff(a: dict, b: dict, limit: int = _MAX_LINES) -> list[str]:
         _diff_process(name, pa[name], pb[name], lines)
     for name in list(a["capsules"]) + [n for n in b["capsules"] if n not in a["capsules"]]:
         _diff_value(name, a["capsules"].get(name), b["capsules"].get(name), lines)
-    _diff_value("kernel", a["kernel"], b["kernel"], lines)
+    skip = ("now", "ev")  # on the time line already
+    _diff_value("kernel", {k: v for k, v in a["kernel"].items() if k not in skip},
+                {k: v for k, v in b["kernel"].items() if k not in skip}, lines)
     _diff_value("variables", a["session"]["variables"], b["session"]["variables"], lines)
     if a["session"]["last_result"] != b["session"]["last_result"]:
         lines.append(f"$_: {a['session']['last_result']} → {b['session']['last_result']}")
@@ -309,15 +314,32 @@ def _bytes_diff(a: bytes, b: bytes) -> str:
     return f"{len(changed)} byte{'s' if len(changed) != 1 else ''} changed at {', '.join(parts)}{more}"
 
 
-def _short(v) -> str:
+def _text(v) -> str:
+    """A dumped value in the shell's spelling (none, true, hex addresses, x"..", [a, b])."""
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return f"{v:#x}" if v > 4096 else str(v)
     if isinstance(v, bytes):
-        return f"{len(v)} bytes" if len(v) > 16 else "x\"" + v.hex(" ") + "\""
-    if isinstance(v, int) and not isinstance(v, bool) and v > 4096:
-        return f"{v:#x}"
-    if isinstance(v, (list, dict)):
-        text = repr(v)
-        return text if len(text) <= 60 else f"{type(v).__name__} of {len(v)}"
+        return f"{len(v)} bytes" if len(v) > 16 else 'x"' + v.hex(" ") + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_text(x) for x in v) + "]"
+    if isinstance(v, dict):
+        if "generator" in v:
+            return f"{v['generator']} at line {v['line']}" if v.get("line") else f"{v['generator']} (ended)"
+        fields = ", ".join(f"{k}: {_text(x)}" for k, x in v.items() if k != "type")
+        return f"{v['type']}({fields})" if "type" in v else "{" + fields + "}"
     return str(v)
+
+
+def _short(v) -> str:
+    text = _text(v)
+    if len(text) <= 80:
+        return text
+    n = len(v) if isinstance(v, (list, dict, bytes)) else None
+    return text[:72] + " …" + (f" ({n} items)" if n is not None and not isinstance(v, bytes) else "")
 
 
 def _diff_value(path: str, a, b, lines: list[str]) -> None:
