@@ -60,7 +60,7 @@ def test_relative_paths_resolve_against_the_scripts_directory(tmp_path, sh, monk
 
 def test_errors_are_one_line_with_a_position(sh, tmp_path):
     msg = error_of(sh, "\n\nspawn x tbf=nope/missing.tbf")
-    assert msg == "<test>:3:1: nope/missing.tbf: no such file"
+    assert msg == "<test>:3:9: nope/missing.tbf: no such file"  # the position of tbf=...
     disabled = tmp_path / "off.tbf"
     disabled.write_bytes(make("off", flags=0))
     assert "Process marked not enabled" in error_of(sh, f'spawn x tbf="{disabled}"')

@@ -282,3 +282,16 @@ def test_app_parameters_refuse_negative_counts_and_show_times_as_written():
 def test_an_expression_nested_too_deeply_says_so():
     s, _ = _session()
     assert "nested too deeply" in _error(s, "echo " + " + ".join(["1"] * 20000)).message
+
+
+def test_spawn_app_and_tbf_errors_point_at_their_option():
+    s, _ = _session()
+    assert _error(s, "spawn x1 app=blink period=-1ms").pos.column == 20
+    assert _error(s, "spawn x ram=4k app=nosuch").pos.column == 16
+    assert _error(s, "spawn x app=hello foo=1").pos.column == 19
+
+
+def test_a_bare_absolute_path_is_told_to_be_quoted():
+    s, _ = _session()
+    e = _error(s, "spawn x tbf=/bin/ls")
+    assert 'quote a path: "/bin/ls"' in e.message

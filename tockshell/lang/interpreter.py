@@ -13,6 +13,7 @@ installed they give a clear "not available yet".
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from ..abi import SyscallClass, SyscallReturn, YieldWaitForReturn
@@ -408,7 +409,10 @@ def _spawn_app(s, ctx: SpawnContext):
     try:
         ctx.program = fn(str(app), params, ram=ctx.kwargs.get("ram", 4096), base_dir=_script_dir(s, ctx.node))
     except (ValueError, OSError) as e:
-        raise s.error(ctx.node, str(e)) from None
+        # Point at the parameter the message names, else at app=.
+        m = re.search(r"parameter '?([A-Za-z_]\w*)", str(e))
+        node = _option_node(ctx.node, m.group(1) if m else "app")
+        raise s.error(node if node is not ctx.node else _option_node(ctx.node, "app"), str(e)) from None
 
 
 @spawn_key("tbf", "tab", core=True)
@@ -431,10 +435,10 @@ def _spawn_tbf(s, ctx: SpawnContext):
         # label: messages and `process` name the file as written, not the machine-specific joined path.
         loaded = fn(path, key, s.board, arch=None if arch is None else str(arch), label=str(ctx.options[key]))
     except (ValueError, OSError) as e:
-        raise s.error(ctx.node, str(e)) from None
+        raise s.error(_option_node(ctx.node, key), str(e)) from None
     except Exception as e:  # noqa: BLE001 - a loader's own error type (TbfError) carries the message
         if type(e).__name__.endswith("Error") and str(e):
-            raise s.error(ctx.node, str(e)) from None
+            raise s.error(_option_node(ctx.node, key), str(e)) from None
         raise
     # What the user wrote explicitly (ram=, short_id=, package=...) wins over the header.
     for k, v in loaded.items():

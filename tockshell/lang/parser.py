@@ -1148,6 +1148,9 @@ def _token_error(info, text, file, tok, before, fed, braces) -> TshSyntaxError:
         message += f", found {found or _show(tok)}"
         if "end of statement" in phrases and len(phrases) == 1:
             message += " (separate statements with ';' or a new line)"
+        elif tok.type == "PATH" and ctx.prev is not None and ctx.prev.value == "=":
+            # tbf=/abs/path or app=/x.py:Main: only a relative path parses bare.
+            message += f' (quote a path: "{tok.value}")'
     return TshSyntaxError(message, pos)
 
 
