@@ -430,7 +430,7 @@ _ROWS = [
     ("bytes_copied", "bytes copied by the kernel", None),
     ("kernel_cycles", "kernel work (cycles)", None),
     ("grant_service", "grant bytes: service", None),
-    ("grant_client", "grant bytes: each client", None),
+    ("grant_client", "grant bytes: a client (most)", None),
 ]
 
 
