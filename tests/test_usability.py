@@ -295,3 +295,15 @@ def test_a_bare_absolute_path_is_told_to_be_quoted():
     s, _ = _session()
     e = _error(s, "spawn x tbf=/bin/ls")
     assert 'quote a path: "/bin/ls"' in e.message
+
+
+def test_refused_values_are_shown_in_tsh_terms_not_python_reprs():
+    s, _ = _session()
+    for text, shown in (("config radio.channel = 1,2", "not 1, 2"), ("config relay.scan = 1,2", "not 1, 2"),
+                        ('spawn a app=crash_dummy on=x"00"', 'not x"00"'),
+                        ('spawn b app=blink led=x"01"', 'not x"01"')):
+        e = _error(s, text)
+        assert e.message.endswith(shown), e.message
+        assert "b'" not in e.message and "(1, 2)" not in e.message
+    e = _error(s, 'config radio.seed = x"00"')
+    assert e.pos.column == 21

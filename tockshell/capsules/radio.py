@@ -90,6 +90,15 @@ class TrafficStream:
         return f"stream {self.number}: {self.rate:g} frames/s ({kind}) to ports {ports}, {self.sent} sent"
 
 
+def _shown(value) -> str:
+    """A config value as the user wrote it (never a Python tuple or repr)."""
+    if isinstance(value, (tuple, list)):
+        return ", ".join(_shown(v) for v in value)
+    if isinstance(value, str):
+        return f"'{value}'"
+    return str(value)
+
+
 class Radio(SyscallDriver):
     """The raw 802.15.4 PHY driver, on a radio that hears injected frames and seeded traffic."""
 
@@ -410,15 +419,15 @@ class Radio(SyscallDriver):
         if key in ("on", "acks"):
             flag = _flag(value)
             if flag is None:
-                raise ValueError(f"radio.{key} is on or off, not {value!r}")
+                raise ValueError(f"radio.{key} is on or off, not {_shown(value)}")
             setattr(self, key, flag)
         elif key == "channel":
             if not isinstance(value, int) or isinstance(value, bool) or value not in CHANNELS:
-                raise ValueError(f"radio.channel is 11..26, not {value!r}")
+                raise ValueError(f"radio.channel is 11..26, not {_shown(value)}")
             self.channel = self.committed_channel = value
         elif key == "seed":
             if not isinstance(value, int) or isinstance(value, bool):
-                raise ValueError(f"radio.seed is a number, not {value!r}")
+                raise ValueError(f"radio.seed is a number, not {_shown(value)}")
             self.seed = value
         else:
             raise ValueError(f"radio has no setting '{key}' (it has: acks, channel, on, seed)")

@@ -143,7 +143,8 @@ class IpcRelayRequest(SyscallDriver):
         if key == "scan":
             if value not in SCAN_MODES:
                 raise ValueError(f"relay.scan is round_robin (dev/ipc-relay-request-fairness) or "
-                                 f"last_match (dev/ipc-initial), not {value!r}")
+                                 f"last_match (dev/ipc-initial), not "
+                                 f"{', '.join(map(str, value)) if isinstance(value, tuple) else repr(value)}")
             self.scan = value
         elif key == "fail_copies":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

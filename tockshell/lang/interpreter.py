@@ -470,7 +470,8 @@ def config_value(s, e) -> ConfigValue:
         return ConfigValue(source, number=v)
     if isinstance(v, str):
         return ConfigValue(source, text=str(v))
-    raise TshError(f"config takes a word, a number, a string or a call such as threshold(3), not {show(v)}")
+    raise TshError(f"config takes a word, a number, a string or a call such as threshold(3), not {show(v)}",
+                   getattr(e, "pos", None))
 
 
 def _flag(v: ConfigValue, key: str) -> bool:

@@ -88,6 +88,10 @@ def _shown(value: Any) -> str:
             if ns % _UNITS_NS[unit] == 0:
                 return f"{ns // _UNITS_NS[unit]}{unit}"
         return f"{ns}ns"
+    if isinstance(value, (bytes, bytearray)):
+        return 'x"' + " ".join(f"{b:02x}" for b in value) + '"'
+    if isinstance(value, (tuple, list)):
+        return ", ".join(_shown(v) for v in value)
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -110,7 +114,7 @@ def _coerce(app: str, key: str, value: Any, spec: Param) -> Any:
     if spec.choices is not None:
         word = str(value)
         if word not in spec.choices:
-            raise ValueError(f"{where} is one of {', '.join(spec.choices)}, not {word!r}")
+            raise ValueError(f"{where} is one of {', '.join(spec.choices)}, not {_shown(value)}")
         return word
     if isinstance(default, bool):
         if isinstance(value, bool):
@@ -119,7 +123,7 @@ def _coerce(app: str, key: str, value: Any, spec: Param) -> Any:
             return bool(value)
         if str(value).lower() in ("on", "true", "yes", "off", "false", "no"):
             return str(value).lower() in ("on", "true", "yes")
-        raise ValueError(f"{where} is on or off, not {value!r}")
+        raise ValueError(f"{where} is on or off, not {_shown(value)}")
     if isinstance(default, int) or (default is None and isinstance(value, int)):
         if isinstance(value, bool):
             return int(value)
@@ -127,7 +131,7 @@ def _coerce(app: str, key: str, value: Any, spec: Param) -> Any:
             try:
                 value = int(str(value).replace("_", ""), 0)
             except ValueError:
-                raise ValueError(f"{where} is a number, not {value!r}") from None
+                raise ValueError(f"{where} is a number, not {_shown(value)}") from None
         # Every built-in count, size, port, index and priority is unsigned: refuse a negative at
         # spawn rather than let the app fault on it later.
         if value < 0 and isinstance(default, int) and default >= 0:
