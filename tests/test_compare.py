@@ -104,3 +104,9 @@ def test_workload_description():
     assert "c3, c4 slow: 12ms + 20ms asleep a packet; others 200us" in text
     assert "30 frames/s per port (10 for the slow)" in text and "priority" in text
     assert [wl.is_slow(i) for i in (1, 2, 3, 4)] == [False, False, True, True]
+
+
+def test_completion_offers_compare_keys(sh):
+    from tockshell.lang.completion import complete
+
+    assert [c.text for c in complete("compare per", sh.session.names)] == ["per_client=", "periodic="]

@@ -556,3 +556,13 @@ HELP = {
                 + "\nDesigns: mailbox (IPC Manager + Mailbox, 2025-08), relay (registry + Relay Request, 2026),"
                 + "\nlegacy (shared buffer + notify). See docs/thread.md."),
 }
+
+
+def _offer_keys() -> None:
+    # The completer offers `compare`'s keys like spawn's (its table starts empty for plugins to fill).
+    from .completion import STATEMENT_OPTIONS
+
+    STATEMENT_OPTIONS.setdefault("compare", {}).update({k: doc for k, (_, doc) in Workload.KEYS.items()})
+
+
+_offer_keys()
