@@ -307,3 +307,14 @@ def test_refused_values_are_shown_in_tsh_terms_not_python_reprs():
         assert "b'" not in e.message and "(1, 2)" not in e.message
     e = _error(s, 'config radio.seed = x"00"')
     assert e.pos.column == 21
+
+
+def test_memory_errors_point_at_the_address_and_say_where_memory_is():
+    s, _ = _session()
+    s.execute("spawn a")
+    e = _error(s, "mem a 0x10")
+    assert e.pos.column == 7 and "RAM [0x20000000, 0x20001ad0), flash [0x40000, 0x40800)" in e.message
+    assert _error(s, 'write a 0x10 "x"').pos.column == 9
+    assert _error(s, "mem a 0x20000000 -1").pos.column == 18
+    assert _error(s, "a: syscall 300 0").pos.column == 12
+    assert _error(s, "trace 0").pos.column == 7

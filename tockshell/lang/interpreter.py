@@ -18,7 +18,7 @@ from typing import Any
 
 from ..abi import SyscallClass, SyscallReturn, YieldWaitForReturn
 from ..board import BOARDS, DRIVER_NUMBERS
-from ..kernel import KernelAPIError, KernelPanic, fault_policy_from, scheduler_from
+from ..kernel import KernelAPIError, KernelPanic, MemoryFault, fault_policy_from, scheduler_from
 from ..kernel.process import StateKind
 from ..shell import render
 from . import ast
@@ -723,7 +723,7 @@ def _raw(s, n: ast.RawSyscall):
     else:
         cls = _int(s, n.cls, "a syscall class")
         if not 0 <= cls <= 255:
-            raise s.error(n, f"a syscall class is the 8-bit svc immediate (0..255), not {cls}")
+            raise s.error(n.cls, f"a syscall class is the 8-bit svc immediate (0..255), not {cls}")
     regs = (_reg(s, n.r0), _opt_reg(s, n.r1), _opt_reg(s, n.r2), _opt_reg(s, n.r3))
     return do_syscall(s, n, p, cls, regs)
 
@@ -755,8 +755,8 @@ def _write(s, n: ast.Write):
     else:
         data = evaluate_bytes(s, n.data)
     if not p.in_app_owned_memory(addr, len(data)):
-        raise s.error(n, f"{p.name} cannot write [{addr:#x}, {addr + len(data):#x}): its memory is "
-                         f"[{p.memory_start:#x}, {p.app_break:#x}) below the app break")
+        raise s.error(n.address, f"{p.name} cannot write [{addr:#x}, {addr + len(data):#x}): its memory is "
+                                 f"[{p.memory_start:#x}, {p.app_break:#x}) below the app break")
     p.write(addr, data)
     s.say(f"{p.name}: wrote {len(data)} byte{'' if len(data) == 1 else 's'} at {addr:#x}")
     return None
@@ -768,8 +768,12 @@ def _mem(s, n: ast.ShowMemory):
     addr = _int(s, n.address, "an address")
     length = _opt_int(s, n.length, 64, "a length")
     if not 0 <= length <= MAX_MEM_DUMP:
-        raise s.error(n, f"mem shows 0..{MAX_MEM_DUMP} bytes, not {length}")
-    data = p.read(addr, length)
+        raise s.error(n.length, f"mem shows 0..{MAX_MEM_DUMP} bytes, not {length}")
+    try:
+        data = p.read(addr, length)
+    except MemoryFault as e:
+        raise s.error(n.address, f"{e} (RAM [{p.memory_start:#x}, {p.memory_end:#x}), flash "
+                                 f"[{p.flash_start:#x}, {p.flash_end:#x}))") from None
     s.say(render.hexdump(addr, data))
     return data
 
@@ -819,7 +823,7 @@ def _trace(s, n: ast.Trace):
         return None
     count = _opt_int(s, n.lines, 20, "a number of lines")
     if count <= 0:
-        raise s.error(n, f"trace N shows the newest N lines; N must be positive, not {count}")
+        raise s.error(n.lines, f"trace N shows the newest N lines; N must be positive, not {count}")
     from ..kernel import trace
 
     everything = n.setting == "all"
