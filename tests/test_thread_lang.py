@@ -27,9 +27,13 @@ def test_thread_field_of_service_and_clients(sh):
 
 
 def test_thread_field_on_a_manual_process_is_a_clear_error(sh):
-    sh("spawn m")
+    sh("spawn m\nspawn svc app=thread_service")
     with pytest.raises(TshError, match="m runs no Thread app"):
         sh("print m.thread")
+    with pytest.raises(TshError, match="svc's Thread app has not started yet"):
+        sh("print svc.thread")
+    with pytest.raises(TshError, match="field of svc.thread"):
+        sh("config run.events = off\nrun for 1ms\nprint svc.thread.nosuch")
 
 
 def test_run_events_off_silences_run_but_not_results(sh):

@@ -268,6 +268,9 @@ def _field_thread(s, p):
     if figs is None:
         from .errors import TshError
 
+        if getattr(p.program, "name", None) in THREAD_APPS:
+            raise TshError(f"{p.name}'s Thread app has not started yet: it has no figures before its main "
+                           f"runs (`run` or `step` first)")
         raise TshError(f"{p.name} runs no Thread app (thread_service, thread_client and their _relay and "
                        f"_legacy variants have .thread)")
     return figs
