@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tockshell.lang.errors import TshError
 
@@ -54,19 +56,22 @@ def test_break_syscall_in_an_app_stops_before_the_kernel_handles_it(sh):
     assert sh.session.board.console.output_of(p) == b"Hello World!\n"
 
 
-def test_break_syscall_event_numbers_are_those_of_a_run_without_it(sh, make_shell):
-    script = "spawn a app=hello\nspawn b app=blink\n"
+def test_stops_do_not_change_the_trace(make_shell):
+    """Stopping and going on gives the very trace of a run with no breakpoints (same event numbers)."""
+    script = "spawn a app=hello\nspawn b app=blink period=50\nspawn m\nm: command console 1 0 0\n"
     plain = make_shell()
-    plain(script + "run for 1200ms")
-    sh(script + "break syscall b command\nrun for 1200ms")
-    while sh.session.last_stop is not None and sh.session.last_stop.kind == "break":
+    plain(script + "run for 300ms")
+    sh = make_shell()
+    sh(script + "break syscall b command\nbreak upcall a\nwatch b.state\ncatch error NOSUPPORT")
+    stops = 0
+    while sh.kernel.now < 300_000_000:
         sh.session.last_stop = None
-        sh("run for 1200ms" if sh.kernel.now < 1_200_000_000 else "step")
-        if sh.kernel.now >= 1_200_000_000:
+        sh(f"run for {300_000_000 - sh.kernel.now}ns")
+        if sh.session.last_stop is None:
             break
-    sh("delete\nrun for 1200ms") if sh.kernel.now < 1_200_000_000 else None
-    keys = [r.key() for r in plain.kernel.log]
-    assert [r.key() for r in sh.kernel.log][:len(keys)] == keys
+        stops += 1
+    assert stops > 10
+    assert [r.key() for r in sh.kernel.log] == [r.key() for r in plain.kernel.log]
 
 
 def test_break_syscall_filters_class_driver_process(sh):
@@ -394,3 +399,61 @@ def test_help_lists_debugger_words(sh):
     out = sh("help break")
     assert "break syscall" in out
     assert "reverse-continue" in sh("help reverse-continue")
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("text, message", [
+    ("ignore 1 2", "no breakpoint number 1"),
+    ("break syscall b command\nignore 1 -1", "0 or more"),
+    ("condition 9 true", "no breakpoint number 9"),
+    ("delete 4", "no breakpoint number 4"),
+    ("undisplay 5", "no display number 5"),
+    ("commands { echo 1 }", "no breakpoint to attach commands to"),
+    ("break syscall b 9", "syscall classes are 0 to 7"),
+    ("break syscall b command 0x99 if", "expected"),
+    ("break upcall b nosuch 0", "nosuch"),
+    ("restore here", "none yet"),
+    ("diff a b", "checkpoint"),
+    ("next nobody", "nobody"),
+    ("finish", "finish needs a process stopped in an upcall handler"),
+    ("goto \"x\"", "expected a number"),
+    ("rewind -2", "rewind"),
+    ("export perfetto \"/nonexistent/d/x.json\"", "no directory"),
+    ("record \"/nonexistent/d/x.tsh\"", "no directory"),
+    ("timeline for 0ms", "positive duration"),
+    ("display nobody.state", "nobody"),
+])
+def test_bad_input_is_one_clear_message_with_a_position(sh, text, message):
+    from tockshell.lang.errors import TshSyntaxError
+
+    sh("spawn b app=blink")
+    with pytest.raises((TshError, TshSyntaxError)) as e:
+        sh(text)
+    assert message.lower() in e.value.message.lower() or message.lower() in str(e.value).lower()
+    assert e.value.pos is not None
+
+
+DEBUG_WORDS = ["break syscall b", "break syscall m command", "tbreak upcall m", "break upcall b alarm 0 if $upcall.a0 > 1",
+               "catch fault", "catch error NODEVICE", "catch dropped m", "catch ipc", "catch restart",
+               "watch b.state", "watch m.queue", "display m.queue", "undisplay", "delete", "disable", "enable",
+               "ignore 1 2", "condition 1 m.queue > 1", "commands { echo \"hit\" }", "continue", "next b",
+               "finish", "step", "run for 3ms", "m: yield", "m: command 0x99 0", "press button 0",
+               "m: command alarm 5 20", "info breakpoints", "rewind 3", "goto 10", "reverse-step",
+               "reverse-continue", "checkpoint x", "restore x", "diff x now", "fault b", "timeline"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(DEBUG_WORDS), min_size=1, max_size=12))
+def test_random_debugging_sessions_fail_only_with_clear_messages(lines):
+    import io
+
+    from tockshell.lang.session import Session
+
+    s = Session(out=io.StringIO())
+    s.execute("config fault_policy = restart\nconfig run.max_events = 2000\nspawn b app=blink period=2\nspawn m\n"
+              "m: subscribe alarm 0 @f\nm: subscribe button 0 @p\nm: command button 1 0")
+    for line in lines:
+        try:
+            s.execute(line)
+        except TshError as e:
+            assert e.message and "Traceback" not in e.message
