@@ -318,3 +318,13 @@ def test_memory_errors_point_at_the_address_and_say_where_memory_is():
     assert _error(s, "mem a 0x20000000 -1").pos.column == 18
     assert _error(s, "a: syscall 300 0").pos.column == 12
     assert _error(s, "trace 0").pos.column == 7
+
+
+def test_wrong_state_refusals_point_at_the_process_name():
+    s, _ = _session()
+    s.execute("spawn y")
+    assert _error(s, "start y").pos.column == 7
+    s.execute("terminate y")
+    assert _error(s, "stop y").pos.column == 6
+    assert _error(s, "alloc y 99999").pos.column == 9
+    assert _error(s, "press button 9").pos.column == 14

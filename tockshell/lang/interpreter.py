@@ -735,7 +735,7 @@ def _alloc(s, n: ast.Alloc):
     size = _int(s, n.length, "a length")
     if size <= 0:
         raise s.error(n.length, f"alloc takes a positive number of bytes, not {size}")
-    addr = s.alloc(p, size, n)
+    addr = s.alloc(p, size, n.length)
     s.say(f"{p.name}: {size} bytes at {addr:#x} (heap)")
     return addr
 
@@ -947,6 +947,8 @@ def _now(s, n):
 @statement(ast.Press, core=True)
 def _press(s, n: ast.Press):
     b = _int(s, n.button, "a button number")
+    if not 0 <= b < s.board.button.count:
+        raise s.error(n.button, f"the board has buttons 0..{s.board.button.count - 1}, not {b}")
     with s.live_events():
         s.board.press_button(b)
 

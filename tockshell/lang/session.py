@@ -303,7 +303,7 @@ class Session:
             raise TshError(msg, node.pos) from None
         except (KernelAPIError, MemoryFault) as e:
             self.last_refusal = (self.kernel.ev, str(e))
-            raise TshError(str(e), node.pos) from None
+            raise TshError(str(e), _blamed_pos(node, str(e))) from None
         except GrantError as e:
             raise TshError(f"grant error: {e.kind}", node.pos) from None
         except RecursionError:
@@ -583,6 +583,16 @@ class SessionNames:
         from .interpreter import CONFIG_VALUE_WORDS
 
         return list(CONFIG_VALUE_WORDS.get(key, ()))
+
+
+def _blamed_pos(node, message: str):
+    """Where a kernel refusal points: at the process named in the statement when the message is
+    about it (``stop y`` → "y is Terminated; ..."), else at the statement."""
+    proc = getattr(node, "process", None)
+    name = getattr(proc, "name", None)
+    if isinstance(name, str) and getattr(proc, "pos", None) is not None and message.startswith(name + " "):
+        return proc.pos
+    return node.pos
 
 
 def _verb(node) -> str:
