@@ -290,3 +290,51 @@ def test_record_writes_a_replayable_transcript(sh, tmp_path):
 def test_save_to_a_missing_directory_is_one_clear_message(sh):
     with pytest.raises(TshError, match="no directory"):
         sh('save "/nonexistent/dir/x.tsh"')
+
+
+def test_ctrl_c_during_a_replay_stops_the_travel_where_it_is(sh):
+    sh("spawn b app=blink period=1\nrun for 50ms")
+    s = sh.session
+    first = {}
+
+    def look(_s):
+        first.setdefault(s.kernel.ev, dump(s))
+        return None
+
+    s.stop_checks.insert(0, look)
+    sh("run for 20ms")
+    s.stop_checks.remove(look)
+    end_ev = s.kernel.ev
+    k_before = s.kernel
+    calls = {"n": 0}
+
+    def press(_s):  # Ctrl-C arrives while the replay runs
+        calls["n"] += 1
+        if calls["n"] == 40:
+            s.interrupt()
+        return None
+
+    from tockshell.debugger.commands import history_of
+
+    h = history_of(s)
+    orig = h._reset_session
+
+    def reset():
+        orig()
+        s.stop_checks.append(press)
+
+    h._reset_session = reset
+    try:
+        out = sh(f"goto {end_ev - 5}")
+    finally:
+        h._reset_session = orig
+        if press in s.stop_checks:
+            s.stop_checks.remove(press)
+    assert "interrupted: time travel stopped here" in out
+    assert s.kernel is not k_before and s.kernel.ev < end_ev - 5
+    assert not s.interrupted
+    ev = s.kernel.ev
+    if ev in first:
+        assert dump(s) == first[ev]
+    sh(f"goto {ev}")
+    assert s.kernel.ev == ev

@@ -132,6 +132,9 @@ def _say_where(s, lead: str = "") -> None:
 
 
 def _after_travel(s, stop: Stop | None = None) -> None:
+    if history_of(s).interrupted:
+        s.say("  interrupted: time travel stopped here, at the state first seen at this event")
+        stop = None
     s.last_stop = stop
     dbg = debugger_of(s)
     if stop is not None:

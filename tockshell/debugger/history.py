@@ -59,6 +59,10 @@ class Reached(Exception):
         self.target = target
 
 
+class _Interrupted(Exception):
+    """Ctrl-C during a replay: it stops between two events, where it is (never escapes the debugger)."""
+
+
 @attrs.frozen
 class Entry:
     """One top-level statement as executed: node, text, and where in time it started and ended."""
@@ -147,6 +151,7 @@ class History:
         self.replaying = False
         self.depth = 0
         self.recording: Any = None  # (file object, path) of `record FILE`
+        self.interrupted = False  # the last replay was cut short by Ctrl-C
         self._rec_buffer: io.StringIO | None = None
 
     # ------------------------------------------------------------------ recording statements
@@ -305,6 +310,17 @@ class History:
         s.interactive = False
         replayed: list = []
         cut = False
+        self.interrupted = False
+
+        def check_stop():
+            # An interrupt must not end a replayed run early (the replay would go elsewhere than the
+            # first pass): it ends the travel instead, between two events, like a target would.
+            if s.interrupted:
+                s.interrupted = False
+                raise _Interrupted()
+            return type(s).check_stop(s)
+
+        s.check_stop = check_stop
         try:
             self._reset_session()
             for c in checks:
@@ -312,8 +328,18 @@ class History:
             for e in timeline:
                 if target is not None and self._reached(target):
                     break
+                if s.interrupted:
+                    s.interrupted = False
+                    self.interrupted = True
+                    break
                 try:
                     self._apply(e, target)
+                except _Interrupted:
+                    entry = e.entry if isinstance(e, Cut) else e
+                    if isinstance(entry, Entry):
+                        replayed.append(Cut(entry, self.epoch, s.kernel.ev))
+                    self.interrupted = cut = True
+                    break
                 except Reached as r:
                     if isinstance(e, Cut) and r.target == (e.epoch, e.ev) and (
                             target is None or (e.epoch, e.ev) < target):
@@ -326,6 +352,7 @@ class History:
                     break
                 replayed.append(e)
         finally:
+            del s.check_stop
             self.replaying = False
             self.depth = live_depth
             s.out = live_out
