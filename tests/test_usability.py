@@ -328,3 +328,11 @@ def test_wrong_state_refusals_point_at_the_process_name():
     assert _error(s, "stop y").pos.column == 6
     assert _error(s, "alloc y 99999").pos.column == 9
     assert _error(s, "press button 9").pos.column == 14
+
+
+def test_nomem_gloss_tells_a_full_grant_region_from_a_capsule_without_grant():
+    s, out = _session()
+    s.execute("spawn x ram=4k grant=0\nx: subscribe console 1 @w")
+    assert "only 0 B free between the app break and the kernel memory break (its grant needs 76 B)" in out.getvalue()
+    s.execute("spawn y\ny: subscribe led 0 @w")
+    assert "led has no grant to store it in" in out.getvalue()

@@ -587,11 +587,16 @@ def failure_reason(session, p, cls: int, regs: tuple, r, records=()) -> str:
 
 
 def _nomem_reason(session, p, drv, records) -> str:
-    if any(rec.kind == "grant_warn" for rec in records) or (drv is not None and drv.grant is None):
+    free = p.kernel_memory_break - p.app_break
+    # Tock prints the same WARN whether the capsule allocates nothing or the grant region is full:
+    # tell them apart by whether its grant would have fitted.
+    full = drv is not None and drv.grant is not None and drv.grant.size > free
+    if not full and (any(rec.kind == "grant_warn" for rec in records) or (drv is not None and drv.grant is None)):
         return (f"{drv.name if drv else 'the driver'} has no grant to store it in "
                 f"(its allocate_grant allocates nothing)")
-    return (f"the grant could not be allocated: only {p.kernel_memory_break - p.app_break} B "
-            f"free between the app break and the kernel memory break")
+    need = f" (its grant needs {drv.grant.size} B)" if full else ""
+    return (f"the grant could not be allocated: only {free} B free between the app break and the kernel "
+            f"memory break{need}")
 
 
 def syscall_glosses(session, p, records) -> list[str]:
