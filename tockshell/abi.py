@@ -185,6 +185,8 @@ class SyscallReturn:
     @staticmethod
     def of_kind(kind: str, values: tuple[int, ...], error: ErrorCode | None = None) -> "SyscallReturn":
         """A kernel-internal kind (``SubscribeSuccess``, ``AllowReadOnlyFailure``, ``SuccessPtr``...)."""
+        if len(values) == 2:  # every kind but the pointers: no generator on the subscribe/allow path
+            return SyscallReturn(_KIND_VARIANT[kind], error, (values[0] & MASK32, values[1] & MASK32), kind)
         return SyscallReturn(_KIND_VARIANT[kind], error, tuple(v & MASK32 for v in values), kind)
 
     # -- properties ------------------------------------------------------------

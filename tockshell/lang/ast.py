@@ -95,7 +95,7 @@ class Pos:
 
     def text(self, source: str) -> str:
         """The source text this span covers (for messages and tests)."""
-        lines = source.splitlines(keepends=True)
+        lines = _source_lines(source)
         if not (1 <= self.line <= len(lines)):
             return ""
         if self.end_line == self.line:
@@ -105,6 +105,18 @@ class Pos:
         if self.end_line <= len(lines):
             parts.append(lines[self.end_line - 1][:self.end_column - 1])
         return "".join(parts)
+
+
+_lines_of: tuple[str, list[str]] = ("", [])
+
+
+def _source_lines(source: str) -> list[str]:
+    # The history asks for the text of every statement of a file in turn: splitting the
+    # whole file each time made a long script quadratic. One entry suffices for that.
+    global _lines_of
+    if _lines_of[0] is not source:
+        _lines_of = (source, source.splitlines(keepends=True))
+    return _lines_of[1]
 
 
 def _pos_field():

@@ -222,7 +222,13 @@ class AppProgram:
         if addr is None:
             addr = self._init_pc + HANDLER_STRIDE * (len(self._addr_of) + 1)
             self._addr_of[key] = addr
-        self._handlers[addr] = (fn, inspect.isgeneratorfunction(fn), arity(fn, 4))
+        entry = self._handlers.get(addr)
+        if entry is None:
+            self._handlers[addr] = (fn, inspect.isgeneratorfunction(fn), arity(fn, 4))
+        elif entry[0] is not fn:
+            # Same key, same code: the shape is known (inspect.signature is slow, and apps
+            # resubscribe in loops).
+            self._handlers[addr] = (fn, entry[1], entry[2])
         return addr
 
     def handler_at(self, addr: int) -> Callable | None:
