@@ -336,3 +336,9 @@ def test_nomem_gloss_tells_a_full_grant_region_from_a_capsule_without_grant():
     assert "only 0 B free between the app break and the kernel memory break (its grant needs 76 B)" in out.getvalue()
     s.execute("spawn y\ny: subscribe led 0 @w")
     assert "led has no grant to store it in" in out.getvalue()
+
+
+def test_a_negative_duration_is_named_as_such():
+    s, _ = _session()
+    for text in ("run for -1ms", "every -1ms { echo 1 }", "at -5ms { echo 1 }"):
+        assert _error(s, text).message.startswith("a duration cannot be negative"), text

@@ -1143,6 +1143,8 @@ def _token_error(info, text, file, tok, before, fed, braces) -> TshSyntaxError:
             return TshSyntaxError(suggestion(kind, word, candidates), pos)
         if kind in ("syscall", "driver"):
             return TshSyntaxError(f"{suggestion(kind, word, candidates)}: expected {_join(phrases)}{after}", pos)
+    if tok.value == "-" and phrases and phrases[0] == "a duration":
+        return TshSyntaxError(f"a duration cannot be negative: expected a duration{after}", pos)
     message = f"expected {_join(phrases) or 'something else'}{after}"
     if tok.type not in ("_NL", "$END"):
         message += f", found {found or _show(tok)}"
