@@ -164,6 +164,8 @@ class History:
             finally:
                 self.depth -= 1
         s = self.s
+        if isinstance(node, (ast.Include, ast.Demo)):
+            return self._transparent(node, inner)
         k0 = s.kernel
         epoch0, ev0 = self.epoch, k0.ev
         stop_before = s.last_stop
@@ -190,6 +192,21 @@ class History:
                     self.future = None  # the model moved on: the old future is another timeline now
             if not self.replaying:
                 self._rec_write(node, out_mark, error)
+
+    def _transparent(self, node, inner):
+        """``include`` and ``demo``: their statements are recorded one by one, as if typed.
+
+        So the timeline never holds a statement that a travel inside it would cut in two,
+        and a saved session holds the statements themselves.
+        """
+        if isinstance(node, ast.Demo) and node.name is not None and not self.replaying:
+            from ..lang.interpreter import scenario_path
+
+            if scenario_path(node.name) is not None:  # the demo starts on a fresh default board
+                board = ast.Board("default")
+                self.timeline.append(Entry(board, "board default", None, self.epoch + 1, 0, 0))
+                self.future = None
+        return inner(node)
 
     def dbg_after(self, node, stop_before) -> None:
         """After a top-level statement: report a stop it left, watch changes, displays, commands."""
