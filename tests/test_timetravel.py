@@ -182,7 +182,7 @@ def test_time_travel_refused_where_it_cannot_work(sh):
         sh("rewind 0")
     with pytest.raises(TshError, match="nothing to go back to"):
         sh("reverse-continue")
-    with pytest.raises(TshError, match="only be typed as a statement of its own"):
+    with pytest.raises(TshError, match="cannot be used inside a breakpoint's commands"):
         sh("break syscall b\ncommands 1 { rewind 1 }\nrun for 1s")
         sh("step")
 

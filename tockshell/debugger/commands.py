@@ -112,8 +112,8 @@ def _guard_travel(s, n) -> History:
         raise s.error(n, f"`{_text(s, n).split()[0]}` cannot be used inside an at/every block: time travel "
                          f"replaces the run the block is part of")
     if h.replaying or h.depth > 1:
-        raise s.error(n, f"`{_text(s, n).split()[0]}` can only be typed as a statement of its own (not inside "
-                         f"commands, include or demo)")
+        raise s.error(n, f"`{_text(s, n).split()[0]}` cannot be used inside a breakpoint's commands: time "
+                         f"travel would cut the statement that runs them")
     return h
 
 
