@@ -367,3 +367,22 @@ def test_travel_inside_an_included_file_and_a_demo(sh, tmp_path):
     assert "restored checkpoint" in out
     sh("goto 10")
     assert sh.kernel.process("hello") is not None and sh.session.variables["v"] == 1
+
+
+def test_lines_typed_at_the_shell_replay_and_save_as_typed(sh, tmp_path):
+    for line in ["spawn b app=blink period=2", "at 3ms { press button 0 }", "break syscall b command led",
+                 'commands 1 { echo "toggle" }', "run for 10ms", "goto 5", "run for 1ms"]:
+        sh(line, file="<stdin>")
+    path = tmp_path / "s.tsh"
+    sh(f'save "{path}"', file="<stdin>")
+    text = path.read_text()
+    for line in ["spawn b app=blink period=2", "at 3ms { press button 0 }", 'commands 1 { echo "toggle" }']:
+        assert line in text
+    assert '{ echo "toggle" }' in sh("info breakpoints", file="<stdin>")
+    s2 = Session(out=io.StringIO())
+    s2.run_file(str(path))
+    a, b = dump(s2), dump(sh.session)
+    for d in (a, b):  # an at block's label names its line, which differs between the shell and the file
+        for e in d["kernel"]["hardware_queue"]:
+            e[2] = e[2].split(": the block of line")[0]
+    assert a == b, "\n".join(diff(a, b))

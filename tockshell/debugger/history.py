@@ -338,6 +338,7 @@ class History:
             return type(s).check_stop(s)
 
         s.check_stop = check_stop
+        live_sources = dict(s.sources)
         try:
             self._reset_session()
             for c in checks:
@@ -370,6 +371,8 @@ class History:
                 replayed.append(e)
         finally:
             del s.check_stop
+            s.sources.clear()
+            s.sources.update(live_sources)
             self.replaying = False
             self.depth = live_depth
             s.out = live_out
@@ -410,7 +413,8 @@ class History:
             return None
 
         if entry.source is not None:
-            s.sources.setdefault(entry.source[0], entry.source[1])
+            # The shell reuses one file name for every line typed: give the statement its own text back.
+            s.sources[entry.source[0]] = entry.source[1]
         s.stop_checks.insert(0, check)
         try:
             s.exec_statement(entry.node)
