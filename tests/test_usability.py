@@ -342,3 +342,11 @@ def test_a_negative_duration_is_named_as_such():
     s, _ = _session()
     for text in ("run for -1ms", "every -1ms { echo 1 }", "at -5ms { echo 1 }"):
         assert _error(s, text).message.startswith("a duration cannot be negative"), text
+
+
+def test_a_block_that_could_not_run_is_refused_when_scheduled():
+    s, out = _session()
+    e = _error(s, "at +1ms { every 1ms for 2ms { step } }")
+    assert e.pos.column == 31 and "cannot be used inside an at/every block" in e.message
+    assert "scheduled" not in out.getvalue()
+    s.execute("run for 5ms")  # nothing was left behind to fail later

@@ -856,6 +856,15 @@ def _guard_block(s, n):
                          f"inside the kernel's event loop")
 
 
+def _check_block_body(s, body) -> None:
+    """Refuse, when the block is scheduled, a statement that could not run inside it later."""
+    for st in body or ():
+        if isinstance(st, _NOT_IN_BLOCKS):
+            raise s.error(st, f"`{_first_word(s, st)}` cannot be used inside an at/every block: the block "
+                              f"runs inside the kernel's event loop")
+        _check_block_body(s, getattr(st, "body", None))
+
+
 def _first_word(s, n) -> str:
     src = s.sources.get(n.pos.file) if n.pos else None
     if src:
@@ -983,6 +992,7 @@ def _source_snapshot(s, n):
 @statement(ast.At, core=True)
 def _at(s, n: ast.At):
     k = s.kernel
+    _check_block_body(s, n.body)
     t = _int(s, n.time, "a time")
     when = k.now + t if n.relative else t
     if when < k.now:
@@ -1002,6 +1012,7 @@ def _at(s, n: ast.At):
 @statement(ast.Every, core=True)
 def _every(s, n: ast.Every):
     k = s.kernel
+    _check_block_body(s, n.body)
     period = _int(s, n.period, "a period")
     if period <= 0:
         raise s.error(n.period, f"every takes a positive period, not {period}")
