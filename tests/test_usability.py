@@ -350,3 +350,9 @@ def test_a_block_that_could_not_run_is_refused_when_scheduled():
     assert e.pos.column == 31 and "cannot be used inside an at/every block" in e.message
     assert "scheduled" not in out.getvalue()
     s.execute("run for 5ms")  # nothing was left behind to fail later
+
+
+def test_traffic_rate_is_printed_as_written():
+    s, out = _session()
+    s.execute("traffic radio rate=100000000 for 1ms")
+    assert "100000000 frames/s" in out.getvalue() and "e+" not in out.getvalue()

@@ -87,7 +87,9 @@ class TrafficStream:
     def describe(self) -> str:
         ports = ",".join(str(p) for p in self.ports)
         kind = "periodic" if self.periodic else "Poisson"
-        return f"stream {self.number}: {self.rate:g} frames/s ({kind}) to ports {ports}, {self.sent} sent"
+        # A rate as a person writes it: 100000000, 2.5 (never 1e+08).
+        rate = f"{self.rate:.0f}" if self.rate == int(self.rate) else f"{self.rate:.6f}".rstrip("0")
+        return f"stream {self.number}: {rate} frames/s ({kind}) to ports {ports}, {self.sent} sent"
 
 
 def _shown(value) -> str:
