@@ -62,8 +62,9 @@ Names for completion
 
 Help
     A plugin module may define ``HELP = {"word": (synopsis, summary,
-    example[, details])}``; ``help`` lists those entries and ``help word``
-    shows one.
+    example[, details[, setup]])}``; ``help`` lists those entries and ``help word``
+    shows one. ``setup`` is what the example needs first (``spawn client``);
+    tests/test_usability.py runs every setup + example on a fresh session.
 """
 
 from __future__ import annotations
