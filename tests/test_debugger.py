@@ -331,6 +331,21 @@ def test_watch_needs_an_expression_that_reads_now(sh):
         sh("watch nobody.state")
 
 
+def test_watch_grant_slots_and_descriptor_tables(sh):
+    sh("spawn m\nwatch grant(m, console, allow_ro)")
+    assert "= none" in sh("info watchpoints")
+    sh("m: subscribe console 1 @w")
+    assert sh.session.last_stop.kind == "watch"  # none → the grant's RO slots
+    sh.session.last_stop = None
+    out = sh('m: allow-ro console 1 "hi"')
+    assert "changed: [[0, 0], [0, 0]] → [[0, 0], [0x20000800, 2]]" in out
+    sh("watch m.descriptors")
+    with pytest.raises(TshError, match="did you mean 'upcalls'"):
+        sh("print grant(m, console, upcals)")
+    with pytest.raises(TshError, match="grant\\(\\) takes"):
+        sh("print grant(m)")
+
+
 def test_watch_on_a_grant_field(sh):
     sh("spawn b app=blink\nwatch b.grant_bytes")
     sh("run for 1s")

@@ -27,7 +27,7 @@ m: subscribe button 0 @pressed
 m: command button 1 0"""
 
 STATEMENTS = [
-    "run for 1ms", "run for 4ms", "run for 9ms", "step", "step 3", "step 17",
+    "run for 1ms", "run for 4ms", "run for 9ms", "run for 30ms", "step", "step 3", "step 17",
     "press button 0", "m: yield", "m: yield no-wait", "m: command alarm 5 40", "m: command console 1 0 0",
     "m: command led 3 1", "let x = m: command alarm 2", "fault c", "restart b", "console input \"hi\"",
     "m: memop sbrk 16", "write m 0x20000900 \"tock\"", "at +2ms { press button 0 }",
@@ -73,7 +73,7 @@ class Recorder:
 scenario = st.lists(st.sampled_from(STATEMENTS + DEBUG_STATEMENTS), min_size=1, max_size=10)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario, st.integers(min_value=0, max_value=400), st.integers(min_value=0, max_value=400))
 def test_goto_reproduces_the_state_first_seen(lines, e1, e2):
     lines = SETUP.splitlines() + lines

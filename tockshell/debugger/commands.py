@@ -820,6 +820,53 @@ def _timeline(s, n: ast.Timeline):
     s.say(export.timeline(s, d))
 
 
+# ================================================================== grant(p, DRIVER[, FIELD])
+_GRANT_FIELDS = ("address", "size", "upcalls", "allow_ro", "allow_rw", "data")
+
+
+def _fn_grant(s, e, pos):
+    """``grant(p, DRIVER[, FIELD])``: p's grant for a driver as a record (none if not allocated)."""
+    from ..board import DRIVER_NUMBERS
+    from ..lang.errors import TshError
+    from ..lang.expr import evaluate, process_arg
+
+    if len(e.args) not in (2, 3):
+        raise TshError("grant() takes a process, a driver and maybe a field: grant(p, console[, upcalls])",
+                       e.pos or pos)
+    p = process_arg(s, e.args[0], pos)
+    d = e.args[1]
+    if isinstance(d, ast.Name) and (d.name in s.board.drivers_by_name or d.name in DRIVER_NUMBERS):
+        drv = s.board.drivers_by_name.get(d.name)
+        num = drv.driver_num if drv is not None else DRIVER_NUMBERS[d.name]
+    else:
+        num = evaluate_int(s, d, "a driver name or number", pos)
+    field = None
+    if len(e.args) == 3:
+        f = e.args[2]
+        field = f.name if isinstance(f, ast.Name) else evaluate(s, f, pos)
+        if field not in _GRANT_FIELDS:
+            raise TshError(suggestion("grant field", str(field), _GRANT_FIELDS), getattr(f, "pos", None) or pos)
+    g = p.grant_for_driver(num)
+    if g is None:
+        return None
+    drv = s.board.driver(num)
+    data = drv.describe_grant(g.data) if g.data is not None and drv is not None else None
+    rec = {"address": g.address, "size": g.size, "upcalls": tuple(tuple(u) for u in g.upcalls),
+           "allow_ro": tuple(tuple(a) for a in g.allow_ro), "allow_rw": tuple(tuple(a) for a in g.allow_rw),
+           "data": data}
+    return rec if field is None else rec[field]
+
+
+def _register_functions() -> None:
+    # Expressions' function table is a registry like the statements': `watch grant(p, console)`.
+    from ..lang import expr
+
+    expr.FUNCTIONS.setdefault("grant", _fn_grant)
+
+
+_register_functions()
+
+
 # ================================================================== help
 HELP = {
     "break": ("break syscall [p] [CLASS] [DRIVER] [if EXPR] | break upcall [p] [DRIVER NUM] [if EXPR]",
@@ -864,6 +911,8 @@ HELP = {
     "export": ("export perfetto FILE.json | export mermaid FILE.md",
                "a picture of the run: Perfetto trace-event JSON, or a Mermaid sequence diagram",
                "export perfetto run.json"),
+    "grant": ("grant(p, DRIVER[, FIELD])", "p's grant for a driver in expressions: address, size, upcalls, "
+              "allow_ro, allow_rw, data (none until allocated)", "watch grant(client, console, upcalls)"),
     "timeline": ("timeline [for DURATION]", "one lane per process over virtual time, in the terminal",
                  "timeline for 10ms"),
 }
