@@ -43,7 +43,7 @@ def test_memory_layout_arithmetic(ram, grant):
     assert p.app_break == p.memory_start + 32  # only the Cortex-M exception frame until crt0's brk
     assert p.allow_high_water_mark == p.memory_start
     assert p.grant_bytes == 0
-    stack = min(2048, a8(min_ram // 2))
+    stack = max(32, min(2048, a8(min_ram // 2)))  # at least one stacked exception frame
     assert k.crt0_layout(p) == (p.memory_start + stack, p.memory_start + stack, p.memory_start + min_ram)
 
 

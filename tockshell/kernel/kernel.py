@@ -330,7 +330,8 @@ class Kernel:
         The stack sits lowest (libtock-c), at most 2 KiB or half the app RAM;
         the heap runs from the stack top to the minimum-RAM break.
         """
-        stack = min(2048, _align_up(p.min_app_ram // 2, 8))
+        # At least one stacked exception frame, or the first return value could not be written.
+        stack = max(32, min(2048, _align_up(p.min_app_ram // 2, 8)))
         top = p.memory_start + stack
         return top, top, p.memory_start + p.min_app_ram
 
@@ -867,6 +868,10 @@ class Kernel:
             rec.data = (text,)
 
     # ------------------------------------------------------------------ lifecycle
+    def _refuse_if_panicked(self) -> None:
+        if self.panicked:
+            raise KernelPanic(f"the kernel has panicked ({self.panicked}); nothing more runs on this board")
+
     def add_process_state_hook(self, fn: Callable[[Process, ProcessId, str], None]) -> None:
         """Call ``fn(process, old_pid, cause)`` whenever a process instance ends.
 
@@ -877,6 +882,7 @@ class Kernel:
 
     def fault(self, p: Process | str, reason: str = "forced by the user") -> None:
         """``set_fault_state`` and the fault policy."""
+        self._refuse_if_panicked()
         p = self.process(p)
         if not p.alive:
             raise KernelAPIError(f"{p.name} is {p.state.name}: only a live process can fault")
@@ -899,6 +905,7 @@ class Kernel:
 
     def terminate(self, p: Process | str, code: int | None = None, cause: str = "terminated") -> None:
         """``terminate``: queue emptied, grants forgotten, completion code stored, Terminated."""
+        self._refuse_if_panicked()
         p = self.process(p)
         if p.state.kind is StateKind.TERMINATED:
             raise KernelAPIError(f"{p.name} is already Terminated")
@@ -921,6 +928,7 @@ class Kernel:
 
     def try_restart(self, p: Process | str, code: int | None = None, cause: str = "restarted") -> None:
         """``try_restart``: terminate, then ``reset``; new ProcessId, ``_start`` queued (not when Terminated)."""
+        self._refuse_if_panicked()
         p = self.process(p)
         if p.state.kind is StateKind.TERMINATED:
             # Tock's try_restart does nothing to a Terminated process: only start() (boot) may.
@@ -942,6 +950,7 @@ class Kernel:
 
     def boot(self, p: Process | str) -> None:
         """Process console ``boot``: start a Terminated process (reset, new ProcessId)."""
+        self._refuse_if_panicked()
         p = self.process(p)
         if p.state.kind is not StateKind.TERMINATED:
             raise KernelAPIError(f"{p.name} is {p.state.name}; boot starts only a Terminated process "
@@ -962,6 +971,7 @@ class Kernel:
         self._queue_start(p)
 
     def stop(self, p: Process | str) -> None:
+        self._refuse_if_panicked()
         p = self.process(p)
         if p.state.kind not in (_RUNNING, _YIELDED, _YIELDED_FOR):
             raise KernelAPIError(f"{p.name} is {p.state.name}; only a Running or Yielded process can be stopped")
@@ -973,6 +983,7 @@ class Kernel:
         self._record("stop", p, (prev.debug(),))
 
     def resume(self, p: Process | str) -> None:
+        self._refuse_if_panicked()
         p = self.process(p)
         if p.state.kind is not StateKind.STOPPED:
             raise KernelAPIError(f"{p.name} is {p.state.name}, not Stopped; start resumes a stopped process")
