@@ -73,7 +73,16 @@ def config_text(value) -> str:
         v = getattr(value, attr, None)
         if isinstance(v, (str, int)) and not isinstance(v, bool) and v != "":
             return str(v)
-    raise ValueError(f"cannot read {value!r} as a setting")
+    raise ValueError(f"cannot read {_plain(value)} as a setting")
+
+
+def _plain(value) -> str:
+    """A value as a tsh user wrote it (no Python reprs in messages)."""
+    if isinstance(value, tuple):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, (bytes, bytearray)):
+        return 'x"' + " ".join(f"{b:02x}" for b in value) + '"'
+    return str(value)
 
 
 def parse_on_off(value, key: str) -> bool:
