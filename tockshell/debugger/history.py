@@ -24,6 +24,7 @@ events).
 
 from __future__ import annotations
 
+import contextlib
 import io
 from typing import Any
 
@@ -338,6 +339,8 @@ class History:
             return type(s).check_stop(s)
 
         s.check_stop = check_stop
+        # Nothing a replay prints is seen: do not render event lines at all (most of a run's cost).
+        s.live_events = _quiet_events
         live_sources = dict(s.sources)
         try:
             self._reset_session()
@@ -371,6 +374,7 @@ class History:
                 replayed.append(e)
         finally:
             del s.check_stop
+            del s.live_events
             s.sources.clear()
             s.sources.update(live_sources)
             self.replaying = False
@@ -406,10 +410,12 @@ class History:
         if target is not None:
             stops.append(target)
 
+        first = min(stops) if stops else None  # epochs only grow: the earliest target comes first
+        kernel_of = s.__dict__  # the kernel changes with the board; read it fresh, cheaply
+
         def check(_s):
-            for t in sorted(stops):
-                if self._reached(t):
-                    raise Reached(t)
+            if first is not None and self.epoch == first[0] and kernel_of["kernel"].ev >= first[1]:
+                raise Reached(first)
             return None
 
         if entry.source is not None:
@@ -554,6 +560,11 @@ class History:
         if simple:
             return [head, f"step {n}"]
         return [head, f"# (a compound statement: only its events are replayed, as `step {n}`)", f"step {n}"]
+
+
+@contextlib.contextmanager
+def _quiet_events(on: bool = True):
+    yield
 
 
 def _looking(node) -> bool:
