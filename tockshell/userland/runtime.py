@@ -48,7 +48,7 @@ def crt0_layout(memory_start: int, ram: int) -> tuple[int, int, int]:
     kernel's ``crt0_layout`` says the same for manual processes).
     """
     min_ram = max((ram + 3) // 4 * 4, 32)
-    stack = min(2048, (min_ram // 2 + 7) // 8 * 8)
+    stack = max(32, min(2048, (min_ram // 2 + 7) // 8 * 8))  # at least one exception frame, as the kernel's layout
     top = memory_start + stack
     return top, top, memory_start + min_ram
 
