@@ -202,6 +202,18 @@ def parse(text: str, file: str = "<stdin>") -> A.Program:
     """Parse a whole ``.tsh`` text (or one input of the shell)."""
     if not isinstance(text, str):
         raise TypeError("parse() takes the source as str")
+    # Lines holding one syscall statement each are read by a fast path that builds the same
+    # nodes (tockshell/lang/fastparse.py); it gives up, and Lark parses it all, on anything else.
+    from .fastparse import parse_fast
+
+    program = parse_fast(text, file, lambda run: _build(get_parser().parse(run, start="start"), run, file))
+    if program is not None:
+        return program
+    return parse_lark(text, file)
+
+
+def parse_lark(text: str, file: str = "<stdin>") -> A.Program:
+    """``parse`` by the Lark parser alone (the reference the fast path is tested against)."""
     parser = get_parser()
     import lark
 
