@@ -78,7 +78,7 @@ class Alarm(SyscallDriver):
         try:
             g = self.kernel.enter_grant(pid, self)
         except GrantError as e:
-            return SyscallReturn.failure(ErrorCode.NOMEM if e.kind == "OutOfMemory" else ErrorCode.FAIL)
+            return SyscallReturn.failure(e.error_code)
         data: AlarmData = g.data
         if cmd == 3:
             if data.expiration is None:

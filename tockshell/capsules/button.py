@@ -49,9 +49,8 @@ class Button(SyscallDriver):
         self.pressed[n] = pressed
         k = self.kernel
         told = []
-        for p in k.live_processes():
-            g = k.grant_of(p, self)
-            if g is not None and g.data["mask"] & (1 << n):
+        for p, g in self.grant_holders():
+            if g.data["mask"] & (1 << n):
                 k.schedule_upcall(p, self.driver_num, 0, (n, int(pressed), 0))
                 told.append(p.name)
         who = ", ".join(told) if told else "nobody listening"

@@ -58,7 +58,7 @@ class Console(SyscallDriver):
         try:
             g = self.kernel.enter_grant(pid, self)
         except GrantError as e:
-            return SyscallReturn.failure(ErrorCode.NOMEM if e.kind == "OutOfMemory" else ErrorCode.FAIL)
+            return SyscallReturn.failure(e.error_code)
         app: ConsoleApp = g.data
         if cmd == 0:
             return SyscallReturn.success()
@@ -122,10 +122,8 @@ class Console(SyscallDriver):
     # -- receive --------------------------------------------------------------------
     def input(self, data: bytes) -> str:
         """Bytes arriving on the UART: they fill the first pending read, or are dropped."""
-        k = self.kernel
-        for p in k.live_processes():
-            g = k.grant_of(p, self)
-            if g is not None and g.data.read_len:
+        for p, g in self.grant_holders():
+            if g.data.read_len:
                 app: ConsoleApp = g.data
                 take = data[: app.read_len - len(app.read_buf)]
                 app.read_buf.extend(take)

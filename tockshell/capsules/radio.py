@@ -48,8 +48,6 @@ TURNAROUND_NS = 192_000  # aTurnaroundTime, 12 symbols: RX to TX before the fram
 CHANNELS = range(11, 27)
 TX_POWER = range(-40, 9)
 
-_GRANT_ERRORS = {"OutOfMemory": ErrorCode.NOMEM, "NoSuchApp": ErrorCode.INVAL, "InactiveApp": ErrorCode.FAIL}
-
 
 class RadioApp:
     """The driver's per-process grant data (``App { pending_tx }``)."""
@@ -177,7 +175,7 @@ class Radio(SyscallDriver):
             try:
                 g = self.kernel.enter_grant(pid, self)
             except GrantError as e:
-                return SyscallReturn.failure(_GRANT_ERRORS.get(e.kind, ErrorCode.FAIL))
+                return SyscallReturn.failure(e.error_code)
             if g.data.pending_tx:
                 return SyscallReturn.failure(ErrorCode.BUSY)
             g.data.pending_tx = True
@@ -201,9 +199,8 @@ class Radio(SyscallDriver):
         if self._current is not None:
             return
         k = self.kernel
-        for p in k.live_processes():
-            g = k.grant_of(p, self)
-            if g is not None and g.data.pending_tx:
+        for p, g in self.grant_holders():
+            if g.data.pending_tx:
                 err = self._perform_tx(p, g)
                 if err is not None:
                     k.schedule_upcall(p.pid, self.driver_num, 1, (int(err), 0, 0))
@@ -255,10 +252,7 @@ class Radio(SyscallDriver):
             hook(frame)
         k = self.kernel
         told, skipped = [], []
-        for p in k.live_processes():
-            g = k.grant_of(p, self)
-            if g is None:
-                continue
+        for p, g in self.grant_holders():
             ps = self._proc_stats(p.name)
             addr, length = g.allow_rw[0]
             outcome = self._write_ring(p, addr, length, frame)

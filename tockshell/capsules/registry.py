@@ -29,11 +29,6 @@ from ..kernel import GrantError, GrantSpec, SyscallDriver
 #: ``MAX_STRING_LEN`` of the string-name registry.
 MAX_STRING_LEN = 20
 
-#: ``process::Error`` -> ``ErrorCode`` (kernel/src/process.rs), for failed ``Grant::enter``.
-GRANT_ERRORS = {"OutOfMemory": ErrorCode.NOMEM, "NoSuchApp": ErrorCode.INVAL,
-                "InactiveApp": ErrorCode.FAIL}
-
-
 # ----------------------------------------------------------------- IPC Identifier
 def ipc_identifier(process) -> int:
     """``IpcIdentifier::new_from_processid`` as its u64 encoding: ShortId << 32 | ProcessId identifier."""
@@ -67,10 +62,6 @@ def show_name(name: bytes) -> str:
     if s is not None and s.isprintable() and b"\0" not in text:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return 'x"' + " ".join(f"{b:02x}" for b in name) + '"'
-
-
-def grant_failure(e: GrantError) -> ErrorCode:
-    return GRANT_ERRORS.get(e.kind, ErrorCode.FAIL)
 
 
 # ----------------------------------------------------------------- registration filter
@@ -244,16 +235,6 @@ class _Registry(SyscallDriver):
                 from None
 
     # -- helpers -----------------------------------------------------------------------
-    def _holders(self):
-        """(process, grant) for every live process with this capsule's grant (``Grant::iter``)."""
-        k = self.kernel
-        for p in k.processes:
-            if p is None:
-                continue
-            g = k.grant_of(p, self)
-            if g is not None:
-                yield p, g
-
     def _fail(self, err: ErrorCode) -> SyscallReturn:
         self._stats.failures += 1
         return SyscallReturn.failure(err)
@@ -318,7 +299,7 @@ class IpcRegistryStringName(_Registry):
         try:
             g = k.enter_grant(pid, self)
         except GrantError as e:
-            return self._fail(grant_failure(e))
+            return self._fail(e.error_code)
         addr, length = g.allow_ro[0]
         if length != MAX_STRING_LEN:
             k.note(f"{self.name}: RO allow 0 holds {length} bytes; a name is exactly {MAX_STRING_LEN}",
@@ -333,7 +314,7 @@ class IpcRegistryStringName(_Registry):
     def _register(self, pid, g, name: bytes) -> SyscallReturn:
         k = self.kernel
         p = k.lookup(pid)
-        for other, og in self._holders():
+        for other, og in self.grant_holders():
             if other.pid != pid and og.data.registered_name == name:
                 k.note(f"{self.name}: {show_name(name)} is already held by {other.name} "
                        f"(first come, first served)", p)
@@ -349,7 +330,7 @@ class IpcRegistryStringName(_Registry):
         return SyscallReturn.success()
 
     def _discover(self, pid, name: bytes) -> SyscallReturn:
-        for other, og in self._holders():
+        for other, og in self.grant_holders():
             if other.pid != pid and og.data.registered_name == name:
                 self._discovered(pid, other)
                 return SyscallReturn.success()
@@ -362,7 +343,7 @@ class IpcRegistryStringName(_Registry):
         return f"registered as {show_name(data.registered_name)}"
 
     def registrations(self):
-        return [(p, show_name(g.data.registered_name)) for p, g in self._holders() if g.data.registered]
+        return [(p, show_name(g.data.registered_name)) for p, g in self.grant_holders() if g.data.registered]
 
 
 class PackageNameApp:
@@ -434,7 +415,7 @@ class IpcRegistryPackageName(_Registry):
     def _discover(self, pid) -> SyscallReturn:
         k = self.kernel
         sought: bytes | None = None
-        for other, og in self._holders():
+        for other, og in self.grant_holders():
             if other.pid == pid or not og.data.is_registered:
                 continue
             if sought is None:
@@ -446,7 +427,7 @@ class IpcRegistryPackageName(_Registry):
         try:
             k.enter_grant(pid, self)
         except GrantError as e:
-            return self._fail(grant_failure(e))
+            return self._fail(e.error_code)
         if sought is None:
             sought = self._sought(pid) or b""
         self._not_found(pid, f"package {show_name(sought)}" if sought else "an empty name")
@@ -458,7 +439,7 @@ class IpcRegistryPackageName(_Registry):
         return "registered under its package name"
 
     def registrations(self):
-        return [(p, show_name(p.package.encode())) for p, g in self._holders() if g.data.is_registered]
+        return [(p, show_name(p.package.encode())) for p, g in self.grant_holders() if g.data.is_registered]
 
 
 def _string_factory(board) -> IpcRegistryStringName:

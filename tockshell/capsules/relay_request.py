@@ -30,7 +30,7 @@ import attrs
 
 from ..abi import ErrorCode, SyscallReturn
 from ..kernel import GrantError, GrantSpec, MemoryFault, SyscallDriver
-from .registry import format_ipc_id, grant_failure, ipc_id_from_halves, ipc_id_halves, ipc_identifier
+from .registry import format_ipc_id, ipc_id_from_halves, ipc_id_halves, ipc_identifier
 
 #: Upcalls (subscribe numbers).
 CLIENT_RESPONSE_RECEIVED = 0
@@ -165,22 +165,12 @@ class IpcRelayRequest(SyscallDriver):
 
     def transactions(self) -> list[tuple]:
         """(process, transaction) for every process with an open transaction (for `mailbox`-like views)."""
-        return [(p, g.data.transaction) for p, g in self._holders() if g.data.transaction is not None]
+        return [(p, g.data.transaction) for p, g in self.grant_holders() if g.data.transaction is not None]
 
     # -- helpers ------------------------------------------------------------------------------
-    def _holders(self):
-        """(process, grant) for every live process with a relay grant, in slot order (``Grant::iter``)."""
-        k = self.kernel
-        for p in k.processes:
-            if p is None:
-                continue
-            g = k.grant_of(p, self)
-            if g is not None:
-                yield p, g
-
     def _find(self, ipc_id: int, skip):
         """The grant holder (other than ``skip``) whose current IPC Identifier is ``ipc_id``."""
-        for p, g in self._holders():
+        for p, g in self.grant_holders():
             if p.pid != skip and ipc_identifier(p) == ipc_id:
                 return p, g
         return None, None
@@ -206,8 +196,7 @@ class IpcRelayRequest(SyscallDriver):
         try:
             g = self.kernel.enter_grant(pid, self)
         except GrantError as e:
-            err = grant_failure(e)
-            return self._fail_u64(err) if cmd in (CMD_GET_ANY, CMD_GET_FROM) else self._fail(err)
+            return self._fail_u64(e.error_code) if cmd in (CMD_GET_ANY, CMD_GET_FROM) else self._fail(e.error_code)
         ipc_id = ipc_id_from_halves(arg0, arg1)
         if cmd == CMD_SEND_REQUEST:
             return self._send_request(pid, g.data, ipc_id)
@@ -259,7 +248,7 @@ class IpcRelayRequest(SyscallDriver):
         # As coded, this clears *any* transaction of the process, a client one included.
         app.transaction = None
         me = ipc_identifier(self.kernel.lookup(pid))
-        for p, g in list(self._holders()):
+        for p, g in list(self.grant_holders()):
             if p.pid == pid:
                 continue
             t = g.data.transaction
@@ -294,7 +283,7 @@ class IpcRelayRequest(SyscallDriver):
                     break
         else:
             # dev/ipc-initial scans every grant and keeps the last match.
-            for p, g in self._holders():
+            for p, g in self.grant_holders():
                 if p.pid != pid and self._waiting_on(g, me):
                     client = p
         if client is None:

@@ -52,6 +52,14 @@ class SyscallDriver:
             except Exception:  # noqa: BLE001 - failures surface as NOMEM to the caller
                 pass
 
+    def grant_holders(self):
+        """(process, grant) for every live process that has entered this grant, in slot order (``Grant::iter``)."""
+        k = self.kernel
+        for p in k.live_processes():
+            g = k.grant_of(p, self)
+            if g is not None:
+                yield p, g
+
     def allow_userspace_readable(self, pid: "ProcessId", num: int, addr: int, length: int) -> SyscallReturn:
         return SyscallReturn.of_kind("UserspaceReadableAllowFailure", (addr, length), ErrorCode.NOSUPPORT)
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import struct
 from typing import Any, Callable
 
+from ..abi import ErrorCode
+
 WORD = 4
 SLOT_SIZE = 8  # SavedUpcall / SavedAllowRo / SavedAllowRw on 32-bit: two words
 
@@ -27,6 +29,14 @@ class GrantError(Exception):
     def __init__(self, kind: str):
         super().__init__(kind)
         self.kind = kind
+
+    @property
+    def error_code(self) -> ErrorCode:
+        """The ErrorCode Tock's ``From<process::Error>`` gives (what a capsule's command returns)."""
+        return _GRANT_ERROR_CODES.get(self.kind, ErrorCode.FAIL)
+
+
+_GRANT_ERROR_CODES = {"OutOfMemory": ErrorCode.NOMEM, "NoSuchApp": ErrorCode.INVAL, "InactiveApp": ErrorCode.FAIL}
 
 
 class GrantSpec:
