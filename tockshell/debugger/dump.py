@@ -22,7 +22,7 @@ import random
 import types
 from typing import Any
 
-from ..abi import SyscallReturn, YieldWaitForReturn
+from ..abi import SyscallReturn, YieldWaitForReturn, syscall_debug
 from ..kernel.process import AppMemory, Process, State
 
 __all__ = ["dump", "diff", "canon", "process_dump"]
@@ -178,14 +178,36 @@ def process_dump(k, p: Process) -> dict:
             out["pid"] = v.identifier
         elif name == "_last_call":
             last = p.last_syscall
-            out["last_syscall"] = None if last is None else [last[0].name, *last[1]]
+            out["last_syscall"] = None if last is None else syscall_debug(last[0], tuple(last[1]))
         elif name == "tbf":
             out["tbf"] = None if v is None else type(v).__name__
         else:
             out[name.lstrip("_")] = canon(v)
+    out["descriptors"] = _descriptors(k, p)
     out["ram"] = bytes(p.ram)
     out["flash_sha1"] = hashlib.sha1(bytes(p.flash)).hexdigest()
     return out
+
+
+def _descriptors(k, p: Process) -> list[str] | None:
+    """The process's open IPC Manager descriptors as ``pd N: peer [id]`` (None: no table)."""
+    mgr = next((d for d in k.drivers.values() if hasattr(d, "table_of")), None)
+    table = mgr.table_of(p) if mgr is not None else None
+    if table is None:
+        return None
+    return [f"pd {pd}: {e.peer_name} [{e.peer.identifier}]" for pd, e in table.open_items()]
+
+
+def _in_flight(drv) -> list[str] | None:
+    """A Mailbox's messages in flight, oldest first, as the ``mailbox`` command names them."""
+    if not hasattr(drv, "in_flight"):
+        return None
+    k = drv.kernel
+
+    def who(pid) -> str:
+        p = k.lookup(pid)
+        return f"{p.name if p is not None else 'gone'} [{pid.identifier}]"
+    return [f"{who(m.sender)} → {who(m.receiver)} (pd {m.receiver_pd}), {m.length} B" for m in drv.in_flight()]
 
 
 def _driver_key(k, num: int) -> str:
@@ -216,6 +238,9 @@ def dump(session) -> dict:
     for num, drv in sorted(k.drivers.items()):
         fields = {n: canon(v, frozenset({id(drv)}), 1) for n, v in (_fields(drv) or ())
                   if n not in ("kernel", "grant")}
+        flying = _in_flight(drv)
+        if flying is not None:
+            fields["messages in flight"] = flying
         caps[drv.name] = fields
     digest = hashlib.sha1()
     for r in k.log:
@@ -233,10 +258,14 @@ def dump(session) -> dict:
 
 
 def _result(v):
+    from ..lang.values import show
+
     if v is None:
         return None
-    r = getattr(v, "result", None)
-    return str(r) if r is not None else canon(v)
+    try:
+        return show(v)
+    except Exception:  # noqa: BLE001 - a value show() does not know is still compared, in canonical form
+        return repr(canon(v))
 
 
 # ------------------------------------------------------------------ diff
@@ -263,10 +292,8 @@ def diff(a: dict, b: dict, limit: int = _MAX_LINES) -> list[str]:
             continue
         _diff_process(name, pa[name], pb[name], lines)
     for name in list(a["capsules"]) + [n for n in b["capsules"] if n not in a["capsules"]]:
-        _diff_value(name, a["capsules"].get(name), b["capsules"].get(name), lines)
-    skip = ("now", "ev")  # on the time line already
-    _diff_value("kernel", {k: v for k, v in a["kernel"].items() if k not in skip},
-                {k: v for k, v in b["kernel"].items() if k not in skip}, lines)
+        _diff_value(name, _visible(a["capsules"].get(name)), _visible(b["capsules"].get(name)), lines)
+    _diff_value("kernel", _kernel_view(a["kernel"]), _kernel_view(b["kernel"]), lines)
     _diff_value("variables", a["session"]["variables"], b["session"]["variables"], lines)
     if a["session"]["last_result"] != b["session"]["last_result"]:
         lines.append(f"$_: {a['session']['last_result']} → {b['session']['last_result']}")
@@ -275,10 +302,76 @@ def diff(a: dict, b: dict, limit: int = _MAX_LINES) -> list[str]:
     return lines
 
 
+# Model machinery a Tock developer has no name for: the app program's Python state, the
+# decoded-but-unhandled action, compute left in a burst, a cached return value.
+_PROCESS_HIDDEN = frozenset({"pid", "program", "tbf", "pending_action", "pending_return", "compute_left",
+                             "wait_for_ready", "in_handler", "flash_sha1"})
+# What `diff` shows of the kernel besides time: whether it panicked and the board-level
+# choices a user makes with `config` (the rest is bookkeeping: allocation cursors, counters).
+_KERNEL_SHOWN = ("panicked", "fault_policy", "scheduler", "config")
+
+
+def _visible(v):
+    """``v`` without private fields (leading underscore), Python functions and capsule links."""
+    if isinstance(v, dict):
+        return {k: _visible(x) for k, x in v.items()
+                if not (isinstance(k, str) and k.startswith("_")) and not _machinery(x)}
+    if isinstance(v, list):
+        return [_visible(x) for x in v]
+    return v
+
+
+def _machinery(v) -> bool:
+    if isinstance(v, str):
+        return v.startswith(("<fn ", "<driver ", "<code ", "<class "))
+    if isinstance(v, list):
+        return bool(v) and all(_machinery(x) for x in v)
+    return isinstance(v, dict) and ("generator" in v or "random" in v)
+
+
+def _kernel_view(k: dict) -> dict:
+    out = {key: _visible(k.get(key)) for key in _KERNEL_SHOWN if key in k}
+    sched = out.get("scheduler")
+    if isinstance(sched, dict):  # its name says kind and timeslice; the run order is bookkeeping
+        out["scheduler"] = sched.get("name", sched.get("type"))
+    policy = out.get("fault_policy")
+    if isinstance(policy, dict):
+        out["fault_policy"] = policy.get("type")
+    return out
+
+
+def _slot(pair) -> str:
+    a, n = pair
+    return "none" if a == 0 and n == 0 else f"{a:#x}, {n} bytes"
+
+
+def _upcall(pair) -> str:
+    fn, data = pair
+    return "null" if fn == 0 else f"@{fn:#x} appdata {data:#x}"
+
+
+def _diff_grant(path: str, a: dict, b: dict, lines: list[str]) -> None:
+    if a.get("address") != b.get("address") or a.get("size") != b.get("size"):
+        lines.append(f"{path}: {a['size']} bytes at {a['address']:#x} → {b['size']} bytes at {b['address']:#x}")
+    for key, label, fmt in (("upcalls", "upcall", _upcall), ("allow_ro", "allow-ro", _slot),
+                            ("allow_rw", "allow-rw", _slot)):
+        xa, xb = a.get(key, []), b.get(key, [])
+        for i in range(max(len(xa), len(xb))):
+            sa = fmt(xa[i]) if i < len(xa) else "none"
+            sb = fmt(xb[i]) if i < len(xb) else "none"
+            if sa != sb:
+                lines.append(f"{path}.{label} {i}: {sa} → {sb}")
+    if "described" in a or "described" in b:
+        if a.get("described") != b.get("described"):
+            lines.append(f"{path}: {a.get('described') or '-'} → {b.get('described') or '-'}")
+    else:
+        _diff_value(f"{path}.data", _visible(a.get("data")), _visible(b.get("data")), lines)
+
+
 def _diff_process(name: str, a: dict, b: dict, lines: list[str]) -> None:
     for key in list(a) + [k for k in b if k not in a]:
         va, vb = a.get(key), b.get(key)
-        if va == vb:
+        if va == vb or key in _PROCESS_HIDDEN:
             continue
         if key == "ram":
             lines.append(f"{name}.memory: {_bytes_diff(va, vb)}")
@@ -290,11 +383,28 @@ def _diff_process(name: str, a: dict, b: dict, lines: list[str]) -> None:
             for drv in list(va) + [d for d in vb if d not in va]:
                 if drv not in va:
                     g = vb[drv]
-                    lines.append(f"{name}.grants.{drv}: allocated {g['size']} bytes at {g['address']:#x}")
+                    what = f" ({g['described']})" if g.get("described") else ""
+                    lines.append(f"{name}.grants.{drv}: allocated {g['size']} bytes at {g['address']:#x}{what}")
+                    empty = {k: [[0, 0]] * len(g.get(k, ())) for k in ("upcalls", "allow_ro", "allow_rw")}
+                    _diff_grant(f"{name}.grants.{drv}", {**g, **empty}, g, lines)
                 elif drv not in vb:
                     lines.append(f"{name}.grants.{drv}: gone")
                 else:
-                    _diff_value(f"{name}.grants.{drv}", va[drv], vb[drv], lines)
+                    _diff_grant(f"{name}.grants.{drv}", va[drv], vb[drv], lines)
+        elif key == "descriptors":
+            old, new = va or [], vb or []
+            lines.append(f"{name}.descriptors: {len(old)} → {len(new)} open"
+                         + "".join(f"\n    + {t}" for t in new if t not in old)
+                         + "".join(f"\n    - {t}" for t in old if t not in new))
+        elif key == "last_syscall":
+            lines.append(f"{name}.last_syscall: {va or 'none'} → {vb or 'none'}")
+        elif key == "custom_grants":
+            def block(c) -> str:
+                return f"{c['size']} bytes at {c['address']:#x} for {c['driver_num']:#x} ({c['tag']})"
+            old, new = [block(c) for c in va or ()], [block(c) for c in vb or ()]
+            lines.append(f"{name}.custom_grants: {len(old)} → {len(new)}"
+                         + "".join(f"\n    + {t}" for t in new if t not in old)
+                         + "".join(f"\n    - {t}" for t in old if t not in new))
         else:
             _diff_value(f"{name}.{key}", va, vb, lines)
 

@@ -1,0 +1,26 @@
+"""Regressions from the new-user QA pass: debugger, IPC and Thread commands."""
+
+from __future__ import annotations
+
+import pytest
+
+from tockshell.lang.errors import TshError
+
+
+# ------------------------------------------------------------------ diff speaks Tock's terms
+def test_diff_leaves_out_model_internals(sh):
+    sh("spawn svc\nspawn cli\ncheckpoint a")
+    sh('svc: subscribe ipcmgr 0 @client_connected\nsvc: allow-ro ipcmgr 0 "echo"\nsvc: command ipcmgr 1\n'
+       'cli: allow-ro ipcmgr 0 "echo"\ncli: command ipcmgr 2\nsvc: yield wait-for ipcmgr 0\n'
+       'svc: allow-ro mailbox 0 "status: all good"\nsvc: command mailbox 1 1\nspawn h app=hello\n'
+       "run for 1ms\ncheckpoint b")
+    out = sh("diff a b")
+    for internal in ("_stats", "program", "next_identifier", "MEMOP", "COMMAND", "hw_seq", "stats.",
+                     "pending_return", "<fn", "{'"):
+        assert internal not in out, internal
+    assert "svc.last_syscall: Memop { operand: 11" in out
+    assert "Command { driver_number: 655617, subdriver_number: 1" in out
+    assert "svc.descriptors: 0 → 1 open\n    + pd 1: cli [1]" in out
+    assert "svc.grants.ipcmgr.upcall 0: null → @0x" in out
+    assert "mailbox.messages in flight: [] → [svc [0] → cli [1] (pd 1), 16 B]" in out
+    assert "process h: created" in out
