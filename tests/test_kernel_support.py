@@ -139,27 +139,6 @@ def crt0(app, ram: int = 4096):
     yield ("syscall", MEMOP, 0, start + ram, 0, 0)
 
 
-class NullCommandLoop:
-    """The benchmark's app: ``command alarm 0`` forever (after _start)."""
-
-    name = "null_command"
-
-    def attach(self, mem):
-        pass
-
-    def start(self, pc, args):
-        pass
-
-    def upcall(self, pc, args):
-        pass
-
-    def reset(self):
-        pass
-
-    def resume(self, value):
-        return ("syscall", COMMAND, ALARM, 0, 0, 0)
-
-
 # -- the helpers' own checks ---------------------------------------------------------
 
 def test_manual_process_is_running_after_crt0():

@@ -13,29 +13,15 @@ from tockshell.board import build_board
 from tockshell.capsules.registry import (IpcRegistryPackageName, IpcRegistryStringName, format_ipc_id,
                                          ipc_id_from_halves, ipc_id_halves, ipc_identifier, show_name)
 
+from manual_app import ManualApp
+
 REG = 0xA0000
 PKG = 0xA0001
 NODEVICE = int(ErrorCode.NODEVICE)
 
 
-class App:
-    """A manual process with a bump allocator in its heap."""
-
-    def __init__(self, k, name, **kw):
-        self.k = k
-        self.p = k.create_process(name, **kw)
-        self.next = k.crt0_layout(self.p)[1]
-
-    def buf(self, data: bytes | int) -> tuple[int, int]:
-        if isinstance(data, int):
-            data = bytes(data)
-        addr = self.next
-        self.next += (len(data) + 3) // 4 * 4 + 4
-        self.p.write(addr, data)
-        return addr, len(data)
-
-    def sys(self, cls, r0=0, r1=0, r2=0, r3=0):
-        return self.k.syscall(self.p, cls, r0, r1, r2, r3)
+class App(ManualApp):
+    """A manual process with registry helpers."""
 
     def cmd(self, drv, num, a0=0, a1=0):
         return self.sys(C.COMMAND, drv, num, a0, a1)
@@ -212,7 +198,7 @@ def test_string_name_discover_after_restart_gives_new_identifier(k):
     c.cmd(REG, 2)
     old = c.upcalls(REG, 1)[-1]
     k.try_restart(s.p)
-    s.next = k.crt0_layout(s.p)[1]
+    s.rebase()
     s.allow_ro(REG, 0, s.name20("x"))
     s.cmd(REG, 1)
     c.cmd(REG, 2)

@@ -14,33 +14,16 @@ from tockshell.board import build_board
 from tockshell.capsules.registry import ipc_id_halves, ipc_identifier
 from tockshell.capsules.relay_request import ClientTransaction, IpcRelayRequest, ServerTransaction
 
+from manual_app import ManualApp
+
 RR = 0xA0010
 REG = 0xA0000
 CANCEL, SIZE, FAIL = int(ErrorCode.CANCEL), int(ErrorCode.SIZE), int(ErrorCode.FAIL)
 UNINSTALLED = int(ErrorCode.UNINSTALLED)
 
 
-class App:
-    """A manual process with a bump allocator in its heap."""
-
-    def __init__(self, k, name, **kw):
-        self.k = k
-        self.p = k.create_process(name, **kw)
-        self.rebase()
-
-    def rebase(self):
-        self.next = self.k.crt0_layout(self.p)[1]
-
-    def buf(self, data: bytes | int) -> tuple[int, int]:
-        if isinstance(data, int):
-            data = bytes(data)
-        addr = self.next
-        self.next += (len(data) + 3) // 4 * 4 + 4
-        self.p.write(addr, data)
-        return addr, len(data)
-
-    def sys(self, cls, r0=0, r1=0, r2=0, r3=0):
-        return self.k.syscall(self.p, cls, r0, r1, r2, r3)
+class App(ManualApp):
+    """A manual process with Relay Request helpers."""
 
     def cmd(self, num, a0=0, a1=0, drv=RR):
         return self.sys(C.COMMAND, drv, num, a0, a1)
