@@ -351,15 +351,12 @@ def expr_text(e, parent: int = 0) -> str:
         return "$" + e.name
     if t is ast.Name:
         return e.name
-    if t is ast.BinaryOp:
+    if t is ast.BinaryOp or t is ast.BoolOp:
         p = _PREC[e.op]
         s = f"{expr_text(e.left, p)} {e.op} {expr_text(e.right, p + 1)}"
     elif t is ast.Comparison:
         p = _PREC["cmp"]
         s = f"{expr_text(e.left, p + 1)} {e.op} {expr_text(e.right, p + 1)}"
-    elif t is ast.BoolOp:
-        p = _PREC[e.op]
-        s = f"{expr_text(e.left, p)} {e.op} {expr_text(e.right, p + 1)}"
     elif t is ast.Not:
         p = _PREC["not"]
         s = f"not {expr_text(e.operand, p)}"

@@ -242,30 +242,19 @@ def truthy(v: Any) -> bool:
     return bool(v)
 
 
+#: The kind of a value in words; the first match wins (a bool is an int, a Symbol a str).
+_TYPE_NAMES = ((bool, "a boolean"), (int, "a number"), (Symbol, "a word"), (str, "a string"), (bytes, "bytes"),
+               (ResultValue, "a syscall result"), (Pattern, "a result pattern"), (ProcessRef, "a process"),
+               (tuple, "a list"), (dict, "a record"))
+
+
 def type_name(v: Any) -> str:
     """The kind of a value in words, for error messages."""
     if v is None:
         return "none"
-    if isinstance(v, bool):
-        return "a boolean"
-    if isinstance(v, int):
-        return "a number"
-    if isinstance(v, Symbol):
-        return "a word"
-    if isinstance(v, str):
-        return "a string"
-    if isinstance(v, bytes):
-        return "bytes"
-    if isinstance(v, ResultValue):
-        return "a syscall result"
-    if isinstance(v, Pattern):
-        return "a result pattern"
-    if isinstance(v, ProcessRef):
-        return "a process"
-    if isinstance(v, tuple):
-        return "a list"
-    if isinstance(v, dict):
-        return "a record"
+    for cls, name in _TYPE_NAMES:
+        if isinstance(v, cls):
+            return name
     return "a value"
 
 
