@@ -24,3 +24,23 @@ def test_diff_leaves_out_model_internals(sh):
     assert "svc.grants.ipcmgr.upcall 0: null → @0x" in out
     assert "mailbox.messages in flight: [] → [svc [0] → cli [1] (pd 1), 16 B]" in out
     assert "process h: created" in out
+
+
+def test_goto_inside_a_statement_says_which(sh):
+    sh("spawn client\nclient: command console 1 0")
+    out = sh("goto 2")
+    assert ("event 2 lies inside `spawn client` (events 1-4, which cannot be split); stopped at event 4, "
+            "the first point after it") in out
+    assert sh.kernel.ev == 4
+
+
+def test_restore_unknown_lists_the_checkpoints(sh):
+    sh("spawn client\ncheckpoint before\ncheckpoint")
+    with pytest.raises(TshError) as e:
+        sh("restore befor")
+    msg = str(e.value)
+    assert "did you mean 'before'?" in msg and 'checkpoints: 1 "before", 2' in msg
+    assert ":1:9:" in msg  # at the name, not the statement
+    with pytest.raises(TshError) as e:
+        sh("diff before nosuch")
+    assert "unknown checkpoint 'nosuch'" in str(e.value) and "`now`" in str(e.value)

@@ -147,7 +147,7 @@ def test_goto_inside_a_statement_lands_just_after_it(sh):
     assert sh.kernel.ev == ev0 + 2
     out = sh(f"goto {ev0 + 1}")
     assert sh.kernel.ev == ev0 + 2
-    assert "inside a statement" in out
+    assert f"inside `m: yield` (events {ev0 + 1}-{ev0 + 2}, which cannot be split)" in out
 
 
 def test_goto_forward_past_the_recording_runs(sh):

@@ -564,6 +564,21 @@ def _diff(s, n: ast.Diff):
         s.say("  " + line)
 
 
+def _why_not_exact(h, ev: int, landed: int) -> str:
+    """Why ``goto ev`` stopped at ``landed``: the statement that holds ``ev`` cannot be split."""
+    from .history import Entry
+
+    holder = next((e for e in reversed(h.timeline) if isinstance(e, Entry) and e.epoch == h.epoch
+                   and e.ev0 < ev <= e.ev1), None)
+    if holder is None:
+        return (f"(event {ev} lies inside a statement that cannot be split; stopped at event {landed}, "
+                f"the first point after it)")
+    text = " ".join(holder.text.split())
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return (f"(event {ev} lies inside `{text}` (events {holder.ev0 + 1}-{holder.ev1}, which cannot be split); "
+            f"stopped at event {landed}, the first point after it)")
+
+
 def _goto(s, n, ev: int) -> None:
     h = _guard_travel(s, n)
     k = s.kernel
@@ -572,8 +587,7 @@ def _goto(s, n, ev: int) -> None:
     if h.goto(ev):
         _say_where(s, "now at ")
         if s.kernel.ev != ev:
-            s.say(f"  (event {ev} happened inside a statement that cannot stop half way — a yield and the "
-                  f"delivery it causes, a press, an at/every block — so this is the first point after it)")
+            s.say("  " + _why_not_exact(h, ev, s.kernel.ev))
         _after_travel(s)
         return
     # Forward, past anything recorded: run there (a stop on the way ends it early).

@@ -64,6 +64,16 @@ class _Interrupted(Exception):
     """Ctrl-C during a replay: it stops between two events, where it is (never escapes the debugger)."""
 
 
+def _ref_pos(node, ref):
+    """Where a checkpoint reference sits: the statement's last word when it is that word, else the statement."""
+    pos = getattr(node, "pos", None)
+    last = node.b if isinstance(node, ast.Diff) else getattr(node, "name", None)
+    if pos is None or ref != last or pos.end_column - len(str(ref)) <= pos.column:
+        return pos
+    col = pos.end_column - len(str(ref))
+    return ast.Pos(pos.file, pos.end_line, col, pos.end_line, pos.end_column)
+
+
 @attrs.frozen
 class Entry:
     """One top-level statement as executed: node, text, and where in time it started and ended."""
@@ -523,8 +533,13 @@ class History:
         names = [cp.name for cp in self.checkpoints.values()]
         from ..lang.errors import suggestion
 
-        hint = "" if names else " (none yet: `checkpoint NAME` takes one)"
-        raise TshError(suggestion("checkpoint", ref_s, names) + hint, getattr(node, "pos", None))
+        if names:
+            hint = "; checkpoints: " + ", ".join(
+                cp.name if cp.name == str(num) else f"{num} \"{cp.name}\"" for num, cp in self.checkpoints.items())
+            hint += " (or `now` in diff)" if isinstance(node, ast.Diff) else ""
+        else:
+            hint = " (none yet: `checkpoint NAME` takes one)"
+        raise TshError(suggestion("checkpoint", ref_s, names) + hint, _ref_pos(node, ref))
 
     # ------------------------------------------------------------------ save FILE
     def script(self) -> str:
