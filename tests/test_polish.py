@@ -44,3 +44,30 @@ def test_restore_unknown_lists_the_checkpoints(sh):
     with pytest.raises(TshError) as e:
         sh("diff before nosuch")
     assert "unknown checkpoint 'nosuch'" in str(e.value) and "`now`" in str(e.value)
+
+
+# ------------------------------------------------------------------ help examples run after their setup
+def _plugin_entries():
+    import io
+
+    from tockshell.lang import help as tsh_help
+    from tockshell.lang.session import Session
+
+    Session(out=io.StringIO())  # loads the plugins, whose HELP tables join the core one
+    return tsh_help._plugin_entries()
+
+
+@pytest.mark.parametrize("word", ["watch", "display", "next", "delete", "disable", "enable", "condition", "ignore",
+                                  "commands", "restore", "diff", "undisplay", "finish", "reverse-continue",
+                                  "grant", "descriptors", "mailbox"])
+def test_debugger_and_ipc_help_examples_run_after_their_setup(word, tmp_path, monkeypatch):
+    import io
+
+    from tockshell.lang.session import Session
+
+    monkeypatch.chdir(tmp_path)
+    entry = _plugin_entries()[word]
+    assert entry.setup, word
+    s = Session(out=io.StringIO())
+    s.execute(entry.setup)
+    s.execute(entry.example)  # a TshError here fails the test with the message

@@ -36,13 +36,13 @@ HELP = {
                     "descriptors client",
                     "Tables are custom grant blocks of the IPC Manager (8 B header + 8 B per entry), grown by "
                     "doubling;\nthe old block stays allocated (Tock never frees grant memory) and is shown as "
-                    "wasted.\nconfig ipcmgr.descriptors = dynamic | fixed(N) | raw"),
+                    "wasted.\nconfig ipcmgr.descriptors = dynamic | fixed(N) | raw", "spawn client"),
     "services": ("services", "IPC Manager registrations and the board policies for each name", "services", ""),
     "mailbox": ("mailbox [PROCESS]", "Mailbox messages in flight: sender, receiver, length, age",
                 "mailbox server",
                 "A message is only metadata until its receiver reads it: the bytes are copied once, from the "
                 "sender's RO allow 0\nstraight into the receiver's RW allow 0. config mailbox.crash_notify = on "
-                "| off"),
+                "| off", "spawn server"),
 }
 
 
