@@ -71,3 +71,16 @@ def test_debugger_and_ipc_help_examples_run_after_their_setup(word, tmp_path, mo
     s = Session(out=io.StringIO())
     s.execute(entry.setup)
     s.execute(entry.example)  # a TshError here fails the test with the message
+
+
+# ------------------------------------------------------------------ IPC
+@pytest.mark.parametrize("text, col, words", [
+    ('policy register echo allow x"00"', 28, 'x"00" is a bytes value, not a name'),
+    ('policy register echo allow client b"ab"', 35, 'b"ab" is a bytes value, not a name'),
+    ('policy register echo allow "a b"', 28, '"a b" is not a package name'),
+])
+def test_policy_refuses_values_that_are_not_names(sh, text, col, words):
+    with pytest.raises(TshError) as e:
+        sh(text)
+    assert f":1:{col}: " in str(e.value) and words in str(e.value)
+    assert "policy: only" in sh('policy register echo allow "client" 0x12')

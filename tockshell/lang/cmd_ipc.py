@@ -78,9 +78,28 @@ def _policy_item(s, e):
     raise s.error(e, "a policy lists package names, ShortIds (0x...) or any")
 
 
+def _glued(a, b) -> bool:
+    """``a`` ends where ``b`` starts: ``x"00"`` read as the word ``x`` and the string ``"00"``."""
+    pa, pb = getattr(a, "pos", None), getattr(b, "pos", None)
+    return pa is not None and pb is not None and (pa.end_line, pa.end_column) == (pb.line, pb.column)
+
+
+def _check_names(s, allow) -> None:
+    """Refuse bytes literals and strings that no package name could be, at the item."""
+    for i, e in enumerate(allow):
+        nxt = allow[i + 1] if i + 1 < len(allow) else None
+        if isinstance(e, ast.Name) and isinstance(nxt, ast.String) and _glued(e, nxt):
+            raise s.error(e, f"{e.name}\"{nxt.text}\" is a bytes value, not a name: a policy lists package "
+                             f"names (client or \"client\"), ShortIds (0x...) or any")
+        if isinstance(e, ast.String) and (not e.text.isprintable() or any(c.isspace() for c in e.text)):
+            raise s.error(e, f"{show(e.text)} is not a package name (names have no blanks or control "
+                             f"characters): a policy lists package names, ShortIds (0x...) or any")
+
+
 @statement(ast.Policy)
 def _policy(s, n: ast.Policy):
     mgr = _ipcmgr(s, n)
+    _check_names(s, n.allow)
     items = [_policy_item(s, e) for e in n.allow]
     for e, item in zip(n.allow, items):
         try:
