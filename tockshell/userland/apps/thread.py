@@ -304,6 +304,16 @@ class ServiceCore:
         """Radio work waiting for the main loop."""
         return bool(self.rx or self.txdone or (self.txq and not self.tx_busy))
 
+    def wait(self, *queues):
+        """Composite: yield-wait until one of ``queues`` or the radio has work, then take every upcall queued.
+
+        Every upcall already queued is delivered before the loop decides anything: one yield delivers one.
+        """
+        while not (any(queues) or self.pending):
+            yield YIELD_WAIT
+        while (yield from self.tock.yield_no_wait()):
+            pass
+
     # -- clients ----------------------------------------------------------------------
     def open(self, key, port: int, prio: int = 0) -> None:
         """``key`` (a pd, an index, an IPC id) now owns ``port``; a previous owner loses it."""
@@ -500,11 +510,7 @@ def thread_service(tock, name="thread", fifo=4, per_client=False, drop="oldest",
 
     sent_now = False  # the message in flight was sent in this round: its client has not run yet
     while True:
-        while not (waiting or done or core.pending):
-            yield YIELD_WAIT
-        # Take every upcall already queued before deciding anything: one yield delivers one.
-        while (yield from tock.yield_no_wait()):
-            pass
+        yield from core.wait(waiting, done)
         sent_now = False
         # Requests from clients: open a port, or transmit a frame.
         while waiting:

@@ -63,10 +63,7 @@ def thread_service_legacy(tock, name="thread", fifo=4, per_client=False, drop="o
     free: set[int] = set()        # clients whose packet half is empty
     last_port = None
     while True:
-        while not (notes or core.pending):
-            yield YIELD_WAIT
-        while (yield from tock.yield_no_wait()):
-            pass
+        yield from core.wait(notes)
         while notes:
             client, length, addr = notes.popleft()
             if length < BUF_LEN or addr == 0:

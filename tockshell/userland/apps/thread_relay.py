@@ -100,10 +100,7 @@ def thread_service_relay(tock, name="thread", fifo=4, per_client=False, drop="ol
             probe.client_errors += 1  # dropped by the capsule: the client cancelled or died; the packet stays
 
     while True:
-        while not (requests or core.pending):
-            yield YIELD_WAIT
-        while (yield from tock.yield_no_wait()):
-            pass
+        yield from core.wait(requests)
         while requests:
             lo, hi, _ = requests.popleft()
             cid = (hi << 32) | lo
