@@ -94,24 +94,16 @@ def _report(err, e, session=None) -> None:
 
 def _run_file(session, path: str, echo: bool = False) -> int:
     from .lang.errors import TshError, TshSyntaxError
-    from .lang.session import ExpectFailed, Quit, TshFileError
+    from .lang.session import Quit, TshFileError
 
     try:
         session.run_file(path, echo=echo)
     except Quit as q:
         return q.code
-    except TshFileError as e:
-        _report(sys.stderr, e, session)
-        return EXIT_USAGE
-    except TshSyntaxError as e:
-        _report(sys.stderr, e, session)
-        return EXIT_USAGE
-    except ExpectFailed as e:
-        _report(sys.stderr, e, session)
-        return EXIT_FAILED
     except TshError as e:
+        # A file that cannot be read or parsed is a usage error; a failed expect or statement is a failure.
         _report(sys.stderr, e, session)
-        return EXIT_FAILED
+        return EXIT_USAGE if isinstance(e, (TshFileError, TshSyntaxError)) else EXIT_FAILED
     except KeyboardInterrupt:
         sys.stdout.flush()
         sys.stderr.write("interrupted\n")
@@ -154,14 +146,10 @@ def cmd_check(ap, args) -> int:
 
 
 def cmd_demo(ap, args) -> int:
-    from .lang.interpreter import scenario_list, scenario_path
+    from .lang.interpreter import scenario_list, scenario_listing, scenario_path
 
     if args.name is None:
-        items = scenario_list()
-        print("scenarios (`tockshell demo NAME` runs one):")
-        width = max([16] + [len(name) for name, _ in items])
-        for name, desc in items:
-            print(f"  {name:<{width}}  {desc}")
+        print(scenario_listing("scenarios (`tockshell demo NAME` runs one):"))
         return EXIT_OK
     path = scenario_path(args.name)
     if path is None:

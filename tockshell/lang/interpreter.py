@@ -28,7 +28,7 @@ from .errors import TshError, suggestion
 from .expr import CONSTANTS, compare, evaluate, evaluate_bytes, evaluate_int, expr_text
 from .values import Pattern, ResultValue, Symbol, Time, format_time, show, show_echo, truthy
 
-__all__ = ["all_config_keys", "CONFIG_VALUE_WORDS", "scenario_list", "scenario_path", "run_demo",
+__all__ = ["all_config_keys", "CONFIG_VALUE_WORDS", "scenario_list", "scenario_listing", "scenario_path", "run_demo",
            "MEMOP_OPS", "CLASS_NUMBERS", "driver_number"]
 
 MEMOP_OPS = {
@@ -89,12 +89,16 @@ def driver_number(s, d: ast.Driver) -> int:
     return n
 
 
-def running(s, node):
-    """The process of a syscall statement, which must be a Running manual process."""
-    p = s.process(node.process)
+def _refuse_if_panicked(s, node) -> None:
     k = s.kernel
     if k.panicked:
         raise s.error(node, f"the kernel has panicked ({k.panicked}); `board default` starts a fresh board")
+
+
+def running(s, node):
+    """The process of a syscall statement, which must be a Running manual process."""
+    p = s.process(node.process)
+    _refuse_if_panicked(s, node)
     if p.program is not None:
         raise s.error(node.process, f"{p.name} runs the app '{getattr(p.program, 'name', '?')}'; its syscalls "
                                     f"come from the app (spawn a process without app= to drive it by hand)")
@@ -135,7 +139,6 @@ def do_syscall(s, node, p, cls: int, regs: tuple) -> Any:
 
 
 def _after_yield(s, p, regs, recs) -> str:
-    k = s.kernel
     for rec in recs:
         if rec.kind == "function_call":
             d = rec.data
@@ -181,11 +184,6 @@ def _list(s, n):
 @statement(ast.Status, core=True)
 def _status(s, n):
     s.say(render.status(s))
-
-
-@statement(ast.ProcessDetail, core=True)
-def _process(s, n):
-    s.say(render.process_detail(s, s.process(n.process)))
 
 
 def _state_line(s, p) -> str:
@@ -386,6 +384,14 @@ def _script_dir(s, node) -> str | None:
     return None
 
 
+def _script_relative(s, node, path: str) -> str:
+    """A relative path written in a script file is relative to that file (typed ones to the working directory)."""
+    base = _script_dir(s, node)
+    if base and not os.path.isabs(path) and os.path.isfile(node.pos.file):
+        return os.path.join(base, path)
+    return path
+
+
 @spawn_key("app", core=True)
 def _spawn_app(s, ctx: SpawnContext):
     try:
@@ -425,10 +431,7 @@ def _spawn_tbf(s, ctx: SpawnContext):
     if fn is None:
         raise s.error(ctx.node, "loading TBF files is not available yet")
     key = "tbf" if "tbf" in ctx.options else "tab"
-    path = str(ctx.options[key])
-    base = _script_dir(s, ctx.node)
-    if base and not os.path.isabs(path) and os.path.isfile(ctx.node.pos.file):
-        path = os.path.join(base, path)
+    path = _script_relative(s, ctx.node, str(ctx.options[key]))
     arch = ctx.options.get("arch")
     ctx.use("arch")
     try:
@@ -778,24 +781,17 @@ def _mem(s, n: ast.ShowMemory):
     return data
 
 
-@statement(ast.ShowGrants, core=True)
-def _grants(s, n):
-    s.say(render.grants(s, s.process(n.process)))
+def _process_view(view: str):
+    """The handler of a statement that prints one :mod:`render` view of the named process."""
+    def handler(s, n):
+        s.say(getattr(render, view)(s, s.process(n.process)))
+    return handler
 
 
-@statement(ast.ShowUpcalls, core=True)
-def _upcalls(s, n):
-    s.say(render.upcalls(s, s.process(n.process)))
-
-
-@statement(ast.ShowAllows, core=True)
-def _allows(s, n):
-    s.say(render.allows(s, s.process(n.process)))
-
-
-@statement(ast.ShowSubscriptions, core=True)
-def _subscriptions(s, n):
-    s.say(render.subscriptions(s, s.process(n.process)))
+for _node, _view in ((ast.ProcessDetail, "process_detail"), (ast.ShowGrants, "grants"),
+                     (ast.ShowUpcalls, "upcalls"), (ast.ShowAllows, "allows"),
+                     (ast.ShowSubscriptions, "subscriptions")):
+    statement(_node, core=True)(_process_view(_view))
 
 
 @statement(ast.Stats, core=True)
@@ -850,18 +846,21 @@ def _report_stop(s, stop) -> None:
     s.say(f"  stopped: {stop.message or stop.kind}")
 
 
+def _not_in_block(s, n) -> TshError:
+    return s.error(n, f"`{_first_word(s, n)}` cannot be used inside an at/every block: the block runs "
+                      f"inside the kernel's event loop")
+
+
 def _guard_block(s, n):
     if s.block_depth:
-        raise s.error(n, f"`{_first_word(s, n)}` cannot be used inside an at/every block: the block runs "
-                         f"inside the kernel's event loop")
+        raise _not_in_block(s, n)
 
 
 def _check_block_body(s, body) -> None:
     """Refuse, when the block is scheduled, a statement that could not run inside it later."""
     for st in body or ():
         if isinstance(st, _NOT_IN_BLOCKS):
-            raise s.error(st, f"`{_first_word(s, st)}` cannot be used inside an at/every block: the block "
-                              f"runs inside the kernel's event loop")
+            raise _not_in_block(s, st)
         _check_block_body(s, getattr(st, "body", None))
 
 
@@ -879,8 +878,7 @@ def _step(s, n: ast.Step):
     count = _opt_int(s, n.count, 1, "a number of events")
     if count < 1:
         raise s.error(n.count, f"step takes a positive number of events, not {count}")
-    if k.panicked:
-        raise s.error(n, f"the kernel has panicked ({k.panicked}); `board default` starts a fresh board")
+    _refuse_if_panicked(s, n)
     s.last_stop = None
     with s.live_events():
         for _ in range(count):
@@ -910,8 +908,7 @@ def _run(s, n: ast.Run):
     if cond is not None and truthy(evaluate(s, cond)):
         s.say(f"  until condition already holds: {expr_text(cond)}; nothing run")
         return None
-    if k.panicked:
-        raise s.error(n, f"the kernel has panicked ({k.panicked}); `board default` starts a fresh board")
+    _refuse_if_panicked(s, n)
     s.last_stop = None
     why: dict[str, Any] = {}
 
@@ -1103,14 +1100,9 @@ def _expect(s, n: ast.Expect):
 
 @statement(ast.Include, core=True)
 def _include(s, n: ast.Include):
-    from .session import read_script
+    from .session import TshFileError, read_script
 
-    from .session import TshFileError
-
-    path = n.path
-    base = _script_dir(s, n)
-    if base and not os.path.isabs(path) and os.path.isfile(n.pos.file):
-        path = os.path.join(base, path)
+    path = _script_relative(s, n, n.path)
     try:
         text = read_script(path, n.pos)
     except TshFileError as e:
@@ -1203,6 +1195,13 @@ def scenario_list() -> list[tuple[str, str]]:
     return out
 
 
+def scenario_listing(head: str) -> str:
+    """``head``, then each shipped scenario on its own line with its description (for `demo` and the CLI)."""
+    items = scenario_list()
+    width = max([16] + [len(name) for name, _ in items])
+    return "\n".join([head] + [f"  {name:<{width}}  {desc}" for name, desc in items])
+
+
 def scenario_path(name: str) -> str | None:
     path = os.path.join(_scenario_dir(), name + ".tsh")
     return path if os.path.isfile(path) else None
@@ -1224,12 +1223,7 @@ def run_demo(s, name: str, node=None) -> None:
 def _demo(s, n: ast.Demo):
     _guard_block(s, n)
     if n.name is None:
-        lines = ["demos (`demo NAME` runs one on a fresh board):"]
-        items = scenario_list()
-        width = max([16] + [len(name) for name, _ in items])
-        for name, desc in items:
-            lines.append(f"  {name:<{width}}  {desc}")
-        s.say("\n".join(lines))
+        s.say(scenario_listing("demos (`demo NAME` runs one on a fresh board):"))
         return None
     run_demo(s, n.name, n)
     return None
