@@ -84,3 +84,13 @@ def test_policy_refuses_values_that_are_not_names(sh, text, col, words):
         sh(text)
     assert f":1:{col}: " in str(e.value) and words in str(e.value)
     assert "policy: only" in sh('policy register echo allow "client" 0x12')
+
+
+def test_help_config_describes_every_capsule_key(sh):
+    out = sh("help config")
+    keys = [line.split() for line in out.splitlines() if line.startswith("  ") and "." in line.split()[0]]
+    capsule_keys = {k[0] for k in keys if k[0].split(".")[0] in sh.session.board.drivers_by_name}
+    assert {"ipcmgr.descriptors", "mailbox.crash_notify", "relay.scan", "registry_name.filter",
+            "radio.channel"} <= capsule_keys
+    for k in keys:
+        assert len(k) > 2, f"no description for {k[0]}"

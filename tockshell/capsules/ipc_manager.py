@@ -444,6 +444,10 @@ class IpcManager(SyscallDriver):
     def config_keys(self) -> dict[str, str]:
         return {"descriptors": self.mode_text}
 
+    def config_help(self) -> dict[str, str]:
+        return {"descriptors": "dynamic (tables grow by doubling) | fixed(N) (N slots, then NOMEM) | raw "
+                               "(peers named by raw ProcessId identifiers, no tables)"}
+
     def set_config(self, key: str, value) -> None:
         if key != "descriptors":
             raise ValueError(f"ipcmgr has no setting '{key}' (it has: descriptors)")

@@ -318,6 +318,10 @@ class Mailbox(SyscallDriver):
     def config_keys(self) -> dict[str, str]:
         return {"crash_notify": "on" if self.crash_notify else "off"}
 
+    def config_help(self) -> dict[str, str]:
+        return {"crash_notify": "on (2025-08): a death fails messages to it (NODEVICE) and withdraws its own; "
+                                "off (upstream 2026): senders stay BUSY until they cancel"}
+
     def set_config(self, key: str, value) -> None:
         if key != "crash_notify":
             raise ValueError(f"mailbox has no setting '{key}' (it has: crash_notify)")

@@ -411,6 +411,12 @@ class Radio(SyscallDriver):
         return {"on": "on" if self.on else "off", "channel": str(self.committed_channel),
                 "acks": "on" if self.acks else "off", "seed": str(self.seed)}
 
+    def config_help(self) -> dict[str, str]:
+        return {"on": "off: the radio is powered down (sends fail, nothing is heard)",
+                "channel": "802.15.4 channel, 11..26",
+                "acks": "on: a modelled peer acknowledges sent frames that ask for it",
+                "seed": "seed of `traffic radio` streams that name none"}
+
     def set_config(self, key: str, value) -> None:
         if key in ("on", "acks"):
             flag = _flag(value)

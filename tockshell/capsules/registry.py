@@ -225,6 +225,10 @@ class _Registry(SyscallDriver):
     def config_keys(self) -> dict[str, str]:
         return {"filter": self.policy.describe_mode()}
 
+    def config_help(self) -> dict[str, str]:
+        return {"filter": "board registration filter: null (all pass) | deny | package names and ShortIds "
+                          "that may register"}
+
     def set_config(self, key: str, value) -> None:
         if key != "filter":
             raise ValueError(f"{self.name} has no setting '{key}' (it has: filter)")

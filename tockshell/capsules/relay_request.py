@@ -139,6 +139,11 @@ class IpcRelayRequest(SyscallDriver):
     def config_keys(self) -> dict[str, str]:
         return {"scan": self.scan, "fail_copies": str(self.fail_copies)}
 
+    def config_help(self) -> dict[str, str]:
+        return {"scan": "which waiting client get-any (0x22) serves: round_robin (fairness branch) | "
+                        "last_match (dev/ipc-initial)",
+                "fail_copies": "make the next N buffer copies fail (fault injection), 0: none"}
+
     def set_config(self, key: str, value) -> None:
         if key == "scan":
             if value not in SCAN_MODES:

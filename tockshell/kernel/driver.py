@@ -76,6 +76,10 @@ class SyscallDriver:
         """Keys this capsule accepts under its name, with the current value as text."""
         return {}
 
+    def config_help(self) -> dict[str, str]:
+        """Keys this capsule accepts, with a one-line description each (for `help config`)."""
+        return {}
+
     def set_config(self, key: str, value) -> None:
         """Set one key; ``value`` is the parsed tsh value. Raise ValueError with a clear message."""
         raise ValueError(f"{self.name} has no setting '{key}'")

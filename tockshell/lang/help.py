@@ -198,10 +198,13 @@ def _config_keys_text(session) -> str:
     from .commands import CONFIG_KEYS
     from .interpreter import all_config_keys
 
+    capsule_help = {f"{name}.{key}": text for name, drv in session.board.drivers_by_name.items()
+                    for key, text in (getattr(drv, "config_help", dict)() or {}).items()}
     lines = ["keys, with their current values:"]
     for key, value in all_config_keys(session).items():
         ck = CONFIG_KEYS.get(key)
-        lines.append(f"  {key:<24} {value:<20} {ck.help if ck else ''}".rstrip())
+        text = ck.help if ck else capsule_help.get(key, "")
+        lines.append(f"  {key:<24} {value:<20} {text}".rstrip())
     return "\n".join(lines)
 
 
