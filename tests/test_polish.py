@@ -94,3 +94,12 @@ def test_help_config_describes_every_capsule_key(sh):
             "radio.channel"} <= capsule_keys
     for k in keys:
         assert len(k) > 2, f"no description for {k[0]}"
+
+
+def test_registry_filter_confirmation_says_what_it_means(sh):
+    sh("spawn client")
+    assert ("registry_name.filter = nosuch — only nosuch may register; no process has that package name now"
+            in sh("config registry_name.filter = nosuch"))
+    assert sh("config registry_name.filter = client").strip() == \
+        "registry_name.filter = client — only client may register"
+    assert "no process may register" in sh("config registry_pkg.filter = deny")

@@ -237,6 +237,28 @@ class _Registry(SyscallDriver):
         except ValueError as e:
             raise ValueError(f"{self.name}.{e} (use null, deny, or a list of package names and ShortIds)") \
                 from None
+        return self._filter_meaning()
+
+    def _filter_meaning(self) -> str | None:
+        """What the filter now lets through, and which listed principals no live process has (legitimate:
+        a process with that package name or ShortId may be loaded later)."""
+        mode = self.policy.mode
+        if mode == "null":
+            return "Tock's null filter: every registration passes"
+        if mode == "deny":
+            return "no process may register"
+        if "any" in mode:
+            return "any process may register"
+        live = self.kernel.live_processes()
+        nobody = [it for it in mode if not any(_allowed(p, (it,)) for p in live)]
+        text = f"only {self.policy.describe_mode()} may register"
+        if len(mode) == 1 and nobody:
+            what = "that ShortId" if isinstance(nobody[0], int) else "that package name"
+            text += f"; no process has {what} now"
+        elif nobody:
+            text += "; no process has " + " or ".join(
+                f"ShortId {x:#x}" if isinstance(x, int) else f"package name {x}" for x in nobody) + " now"
+        return text
 
     # -- helpers -----------------------------------------------------------------------
     def _fail(self, err: ErrorCode) -> SyscallReturn:

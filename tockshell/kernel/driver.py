@@ -81,5 +81,8 @@ class SyscallDriver:
         return {}
 
     def set_config(self, key: str, value) -> None:
-        """Set one key; ``value`` is the parsed tsh value. Raise ValueError with a clear message."""
+        """Set one key; ``value`` is the parsed tsh value. Raise ValueError with a clear message.
+
+        May return a sentence on what the new value means, for the confirmation line.
+        """
         raise ValueError(f"{self.name} has no setting '{key}'")

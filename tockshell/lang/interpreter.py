@@ -612,8 +612,8 @@ def _config(s, n: ast.Config):
             if sub not in keys:
                 raise TshError(suggestion(f"{dname} setting", sub, list(keys)) if keys else
                                f"{dname} has no settings", _key_pos(s, n))
-            drv.set_config(sub, value.value)
-            s.say(f"{key} = {(drv.config_keys() or {}).get(sub, value)}")
+            note = drv.set_config(sub, value.value)
+            s.say(f"{key} = {(drv.config_keys() or {}).get(sub, value)}" + (f" — {note}" if note else ""))
             return None
     except ValueError as e:
         # A refused value: point at the value, not at `config`.
