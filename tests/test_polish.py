@@ -103,3 +103,16 @@ def test_registry_filter_confirmation_says_what_it_means(sh):
     assert sh("config registry_name.filter = client").strip() == \
         "registry_name.filter = client — only client may register"
     assert "no process may register" in sh("config registry_pkg.filter = deny")
+
+
+# ------------------------------------------------------------------ Thread
+@pytest.mark.parametrize("text, col, words", [
+    ("compare clients=-1", 9, "clients is 1..12"),
+    ("compare designs=foo", 9, "unknown design 'foo' (designs: mailbox, relay, legacy)"),
+    ("compare rate=5 designs=legacy,mailbx", 16, "did you mean 'mailbox'? (designs: mailbox, relay, legacy)"),
+    ("compare clients=1 slow=3", 19, "slow is 0..clients (1), not 3"),
+])
+def test_compare_errors_point_at_the_option(sh, text, col, words):
+    with pytest.raises(TshError) as e:
+        sh(text)
+    assert f":1:{col}: " in str(e.value) and words in str(e.value)

@@ -277,6 +277,14 @@ def _field_thread(s, p):
 
 
 # ---------------------------------------------------------------------------- compare
+class WorkloadError(ValueError):
+    """A workload value refused; ``key`` is the option at fault (where the message points)."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
 class Workload:
     """One Thread workload: the clients, the traffic, the service's FIFO. Units: ms, frames/s, ns."""
 
@@ -315,23 +323,25 @@ class Workload:
         designs = (self.designs,) if isinstance(self.designs, str) else tuple(self.designs)
         for d in designs:
             if d not in DESIGNS:
-                raise ValueError(suggestion("design", str(d), list(DESIGNS)))
+                raise WorkloadError("designs", suggestion("design", str(d), list(DESIGNS))
+                                    + f" (designs: {', '.join(DESIGNS)})")
         self.designs = designs
         if not 1 <= self.clients <= 12:
-            raise ValueError(f"clients is 1..12 (the board has 16 process slots), not {self.clients}")
+            raise WorkloadError("clients",
+                                f"clients is 1..12 (the board has 16 process slots), not {self.clients}")
         if not 0 <= self.slow <= self.clients:
-            raise ValueError(f"slow is 0..clients ({self.clients}), not {self.slow}")
+            raise WorkloadError("slow", f"slow is 0..clients ({self.clients}), not {self.slow}")
         for key in ("rate", "slow_rate"):
             if getattr(self, key) < 0:
-                raise ValueError(f"{key} must not be negative")
+                raise WorkloadError(key, f"{key} must not be negative")
         if self.fifo < 1:
-            raise ValueError(f"fifo holds at least 1 packet, not {self.fifo}")
+            raise WorkloadError("fifo", f"fifo holds at least 1 packet, not {self.fifo}")
         if self.ring < 2:
-            raise ValueError(f"ring has at least 2 slots, not {self.ring}")
+            raise WorkloadError("ring", f"ring has at least 2 slots, not {self.ring}")
         if self.drop not in ("oldest", "newest"):
-            raise ValueError(f"drop is oldest or newest, not {self.drop!r}")
+            raise WorkloadError("drop", f"drop is oldest or newest, not {self.drop!r}")
         if self.duration <= 0:
-            raise ValueError("duration must be positive")
+            raise WorkloadError("duration", "duration must be positive")
 
     def is_slow(self, i: int) -> bool:
         """Client ``i`` (1-based) is slow."""
@@ -476,7 +486,11 @@ def _workload_from_options(s, n: ast.Compare) -> Workload:
     try:
         return Workload(**kw)
     except ValueError as e:
-        raise s.error(n, str(e)) from None
+        key = getattr(e, "key", None)
+        # slow=N too big for the clients given: with no slow= written, clients= is what to change
+        keys = (key, "clients") if key == "slow" else (key,)
+        at = next((kv for k in keys for kv in n.options if kv.key == k), n)
+        raise s.error(at, str(e)) from None
 
 
 def _coerce(s, kv, v, default):
