@@ -116,3 +116,22 @@ def test_compare_errors_point_at_the_option(sh, text, col, words):
     with pytest.raises(TshError) as e:
         sh(text)
     assert f":1:{col}: " in str(e.value) and words in str(e.value)
+
+
+# ------------------------------------------------------------------ notes told once
+def test_a_refusal_note_is_printed_once(sh):
+    sh('spawn svc\nspawn evil\nsvc: allow-ro ipcmgr 0 "echo"\nsvc: command ipcmgr 1\npolicy clients echo allow svc\n'
+       'evil: allow-ro ipcmgr 0 "echo"')
+    out = sh("evil: command ipcmgr 2")
+    assert out.startswith("→ Failure(NODEVICE)")
+    assert out.count("refused by board policy") == 1
+
+
+def test_a_legacy_notify_delivered_at_a_yield_is_printed_once(sh):
+    sh('spawn rot13_service package="org.tockos.examples.rot13"\nspawn rot13_client\n'
+       'rot13_client: allow-ro ipc 0 "org.tockos.examples.rot13"\nrot13_client: command ipc 1\nlet svc = $_.value\n'
+       'rot13_service: allow-ro ipc 0 "org.tockos.examples.rot13"\nrot13_service: command ipc 1\n'
+       "rot13_service: subscribe ipc 0 @rot13_callback\nrot13_client: command ipc 2 $svc")
+    out = sh("rot13_service: yield")
+    assert out.count("notify from [1] delivered") == 1
+    assert out.rstrip().endswith("rot13_service is Yielded — 1 task queued")

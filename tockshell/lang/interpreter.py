@@ -129,10 +129,17 @@ def do_syscall(s, node, p, cls: int, regs: tuple) -> Any:
                                          f"once: a matching upcall was queued"))
     else:
         s.last_result = None
+    # A capsule's note that explains the result is its gloss already; print it once.
+    used = gloss if isinstance(r, SyscallReturn) and gloss else None
+    shown = set()
     for line in render.syscall_glosses(s, p, recs):
-        s.say("  " + line)
+        if line != used:
+            s.say("  " + line)
+            shown.add(line)
     if cls == SyscallClass.YIELD and not isinstance(r, YieldWaitForReturn):
-        s.say("  " + _after_yield(s, p, regs, recs))
+        after = _after_yield(s, p, regs, recs)
+        # e.g. a legacy IPC task, already told as an event line: say where that left the process instead
+        s.say("  " + (after if after not in shown else render.state_phrase(s, p)))
     elif cls == SyscallClass.EXIT and r is None:
         s.say("  " + render.state_phrase(s, p))
     return s.last_result
