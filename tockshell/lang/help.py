@@ -108,7 +108,8 @@ COMMANDS: dict[str, Entry] = {
     "step": Entry("step [N]", "N scheduler events (a syscall, an upcall delivery, a hardware event)", "step 3"),
     "run": Entry("run [for DURATION] [until EXPR]", "advance virtual time; events print as they happen",
                  "run for 10ms until client.queue > 0",
-                 "Without a bound a run stops when nothing can happen, or after run.max_events events.\n"
+                 "Without a bound a run stops when nothing can happen; any run stops after run.max_events\n"
+                 "events (so `run for` too, should an `every` fire faster than time goes by).\n"
                  "A manual process that is Running is never scheduled: its upcalls wait for its yield.",
                  setup=_CLIENT),
     "now": Entry("now", "the virtual time (a value for let)", "let t0 = now"),

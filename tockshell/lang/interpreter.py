@@ -929,7 +929,8 @@ def _run(s, n: ast.Run):
             return True
         return False
 
-    limit = s.max_events if until is None else None
+    # `run for D` is bounded by events too: an `every 1ns` would otherwise make it a hang.
+    limit = s.max_events
     start_ev = k.ev
     with s.live_events():
         reason = k.run(until=until, max_events=limit, stop=stop_fn)
@@ -939,6 +940,10 @@ def _run(s, n: ast.Run):
         s.say(f"  idle at t={format_time(k.now)}: no process is ready and no hardware event is pending{unmet}")
     elif reason == "time" and cond is not None:
         s.say(f"  reached t={format_time(k.now)}{unmet}")
+    elif reason == "events" and until is not None:
+        s.say(f"  stopped at t={format_time(k.now)}, before t={format_time(until)}, after {k.ev - start_ev} "
+              f"events: the run.max_events limit ({s.max_events}) bounds `run for` too; "
+              f"`config run.max_events = N` moves it")
     elif reason == "events":
         s.say(f"  stopped after {k.ev - start_ev} events: the run.max_events limit ({s.max_events}); "
               f"`run for D` bounds a run by time, `config run.max_events = N` moves the limit")

@@ -618,10 +618,18 @@ def read_script(path: str, pos=None) -> str:
     if size > MAX_FILE_BYTES:
         raise TshFileError(f"{path} is {size} bytes; a .tsh file may be at most {MAX_FILE_BYTES} bytes", pos)
     try:
-        with open(path, "rb") as f:
+        # Opened without blocking: a FIFO nobody writes to then reads as empty instead of
+        # hanging the run (a pipe that has a writer, `run <(...)`, reads as usual).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as f:
+            if getattr(os, "O_NONBLOCK", 0):
+                os.set_blocking(fd, True)
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         raise TshFileError(f"cannot read {path}: {e.strerror or e}", pos) from None
+    if len(data) > MAX_FILE_BYTES:  # a device or a pipe has no size to check beforehand
+        raise TshFileError(f"{path} holds more than {MAX_FILE_BYTES} bytes; a .tsh file may be at most "
+                           f"{MAX_FILE_BYTES} bytes", pos)
     if b"\0" in data:
         raise TshFileError(f"{path} is a binary file (it contains NUL bytes), not a .tsh script", pos)
     try:
