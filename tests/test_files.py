@@ -188,3 +188,11 @@ def test_a_script_that_crashes_nothing_still_reports_each_error_once(capsys, tmp
     assert code == cli.EXIT_USAGE  # a syntax error: nothing ran
     assert err.count("bad.tsh:3:") == 1 and "Traceback" not in err
     assert out == ""
+
+
+def test_a_huge_step_count_stops_at_the_event_limit(capsys, tmp_path):
+    f = tmp_path / "step.tsh"
+    f.write_text("config run.max_events = 500\nevery 1ms {\n}\nstep 0xffffffff\nexpect now < 1s\n")
+    code, out, err = run_cli(capsys, f)
+    assert code == cli.EXIT_OK, err
+    assert "stopped after 500 events: the run.max_events limit bounds `step` too" in out

@@ -888,7 +888,7 @@ def _step(s, n: ast.Step):
     _refuse_if_panicked(s, n)
     s.last_stop = None
     with s.live_events():
-        for _ in range(count):
+        for _ in range(min(count, s.max_events)):
             if k.panicked:
                 break
             if not k.step():
@@ -898,6 +898,10 @@ def _step(s, n: ast.Step):
             if stop is not None:
                 _report_stop(s, stop)
                 break
+        else:
+            if count > s.max_events:
+                s.say(f"  stopped after {s.max_events} events: the run.max_events limit bounds `step` too; "
+                      f"`config run.max_events = N` moves it")
     return None
 
 
