@@ -320,6 +320,16 @@ def _sweep(args, out) -> int:
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
         raise SweepError(f"--jobs is at least 1, not {jobs}")
+    # A grid can take minutes: refuse an output that cannot be written before running it, not after.
+    for target, kind in ((args.csv, "CSV"), (args.json, "JSON"), (args.plot, "plot")):
+        if not target:
+            continue
+        folder = os.path.dirname(os.path.abspath(target))
+        why = ("it is a directory" if os.path.isdir(target) else f"no directory {folder}"
+               if not os.path.isdir(folder) else f"the directory {folder} is not writable"
+               if not os.access(folder, os.W_OK) else None)
+        if why:
+            raise SweepError(f"cannot write the {kind} file {target}: {why} (nothing was run)")
     n = len(grid(axes))
     t0 = time.perf_counter()
     rows = run_sweep(args.file, axes, report, jobs, getattr(args, "board", "default"))
