@@ -29,3 +29,19 @@ def test_sweep_refuses_an_unwritable_output_before_running(tmp_path, capsys):
         code = main(["sweep", tiny, "-p", "n=1", opt, str(tmp_path)])
         out, err = capsys.readouterr()
         assert code == 2 and "is a directory" in err and not out
+
+
+def test_a_file_that_is_not_a_tab_is_one_plain_line(sh, tmp_path):
+    import pytest
+
+    from tockshell.lang.errors import TshError
+
+    pytest.importorskip("tockloader")
+    junk = tmp_path / "junk.tab"
+    junk.write_bytes(bytes(range(256)) * 2)
+    with pytest.raises(TshError) as e:
+        sh(f'spawn p tab="{junk}"')
+    msg = str(e.value)
+    assert "not a TAB: not a tar archive (plain, gzip, bzip2 or xz)" in msg
+    assert "ReadError" not in msg and "method gz" not in msg
+    assert ":1:9:" in msg

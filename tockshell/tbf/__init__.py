@@ -452,8 +452,11 @@ def load_tab(path: str | os.PathLike, arch: str | None = None, *, kernel=None, n
     with _captured() as log:
         try:
             tab = tab_mod.TAB(str(p))
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise TbfError(f"{label}: not a TAB (a tar archive): {e}") from None
+        except (tarfile.TarError, EOFError):
+            # tarfile's own message lists each compression it tried as Python reprs: say it once, plainly.
+            raise TbfError(f"{label}: not a TAB: not a tar archive (plain, gzip, bzip2 or xz)") from None
+        except OSError as e:
+            raise TbfError(f"{label}: cannot read the TAB: {e.strerror or e}") from None
         arches = tab.get_supported_architectures()
         try:
             tab_name = tab.get_app_name() or None
