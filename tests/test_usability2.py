@@ -45,3 +45,12 @@ def test_a_file_that_is_not_a_tab_is_one_plain_line(sh, tmp_path):
     assert "not a TAB: not a tar archive (plain, gzip, bzip2 or xz)" in msg
     assert "ReadError" not in msg and "method gz" not in msg
     assert ":1:9:" in msg
+
+
+def test_legacy_ipc_discovery_refusals_say_why(sh):
+    out = sh("spawn c\nc: command ipc 1")
+    assert "Failure(INVAL)" in out and "no RO allow 0 (the package name to look for)" in out
+    out = sh('c: allow-ro ipc 0 "nosuch"\nc: command ipc 1')
+    assert 'Failure(NODEVICE)' in out and 'ipc: c discovers "nosuch": no process has that package name' in out
+    out = sh("explain")
+    assert 'no process has that package name' in out

@@ -58,12 +58,21 @@ class LegacyIpc(SyscallDriver):
             addr, length = k.ro_buffer(pid, self, 0)
             if length == 0:
                 # Never allowed: the kernel's default buffer belongs to no process, and entering it fails.
+                caller = k.lookup(pid)
+                if caller is not None:
+                    k.note(f"ipc: {caller.name} discovers with no RO allow 0 (the package name to look for) → INVAL",
+                           caller)
                 return SyscallReturn.failure(ErrorCode.INVAL)
             name = k.read_buffer(pid, addr, length)
             self._stats["discovers"] += 1
             for q in k.processes:  # every process, whatever its state; the first match wins
                 if q is not None and q.package.encode("utf-8") == name:
                     return SyscallReturn.success_u32(q.index)
+            caller = k.lookup(pid)
+            if caller is not None:
+                shown = name.decode("utf-8", "replace").translate({c: "." for c in range(32)})
+                k.note(f"ipc: {caller.name} discovers \"{shown}\": no process has that package name → NODEVICE",
+                       caller)
             return SyscallReturn.failure(ErrorCode.NODEVICE)
         if cmd in (2, 3):
             target = k.processes[arg0] if 0 <= arg0 < len(k.processes) else None
