@@ -54,3 +54,8 @@ def test_legacy_ipc_discovery_refusals_say_why(sh):
     assert 'Failure(NODEVICE)' in out and 'ipc: c discovers "nosuch": no process has that package name' in out
     out = sh("explain")
     assert 'no process has that package name' in out
+
+
+def test_registry_all_zero_name_says_why(sh):
+    out = sh('spawn c\nc: allow-ro registry_name 0 x"' + "00" * 20 + '"\nc: command registry_name 1')
+    assert "Failure(INVAL)" in out and "zero bytes is the grant's \"not registered\" value" in out

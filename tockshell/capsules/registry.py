@@ -334,6 +334,8 @@ class IpcRegistryStringName(_Registry):
         name = k.read_buffer(pid, addr, MAX_STRING_LEN)
         # All zero is the grant's "not registered" value, so it can neither be held nor sought.
         if not any(name):
+            k.note(f"{self.name}: a name of {MAX_STRING_LEN} zero bytes is the grant's \"not registered\" value; "
+                   f"it can be neither registered nor discovered → INVAL", k.lookup(pid))
             return self._fail(ErrorCode.INVAL)
         return self._register(pid, g, name) if cmd == 1 else self._discover(pid, name)
 
