@@ -59,3 +59,18 @@ def test_legacy_ipc_discovery_refusals_say_why(sh):
 def test_registry_all_zero_name_says_why(sh):
     out = sh('spawn c\nc: allow-ro registry_name 0 x"' + "00" * 20 + '"\nc: command registry_name 1')
     assert "Failure(INVAL)" in out and "zero bytes is the grant's \"not registered\" value" in out
+
+
+def test_catch_error_points_at_the_code(sh):
+    import pytest
+
+    from tockshell.lang.errors import TshError
+
+    sh("spawn a")
+    for text, col, word in (("catch error FOO a", 13, "FOO"), ("spawn b; catch error 99", 22, "99"),
+                            ("catch   error  NODEVIC", 16, "NODEVIC")):
+        with pytest.raises(TshError) as e:
+            sh(text)
+        msg = str(e.value)
+        assert f":1:{col}:" in msg and word in msg
+    assert "Catchpoint" in sh("catch error NODEVICE a")

@@ -73,6 +73,28 @@ def _on_board(s) -> None:
 
 
 # ================================================================== helpers
+def _code_pos(s, node):
+    """A node-like holder of where the error code of ``catch error CODE`` stands (the parser keeps
+    no position for it); ``node`` itself if it cannot be found."""
+    pos = node.pos
+    src = s.sources.get(pos.file) if pos is not None else None
+    if not src:
+        return node
+    line = ast._source_lines(src)[pos.line - 1] if pos.line <= len(ast._source_lines(src)) else ""
+    at = line.find("error", pos.column - 1)
+    if at < 0:
+        return node
+    rest = line[at + len("error"):]
+    word = rest.lstrip().split(None, 1)[0] if rest.strip() else ""
+    col = at + len("error") + (len(rest) - len(rest.lstrip())) + 1
+    return _At(ast.Pos(pos.file, pos.line, col, pos.line, col + len(word))) if word else node
+
+
+@attrs.frozen
+class _At:
+    pos: Any
+
+
 def _text(s, node) -> str:
     pos = node.pos
     if pos is not None and s.sources.get(pos.file):
@@ -223,13 +245,13 @@ def _catch(s, n: ast.Catch):
         if isinstance(c, str):
             word = "INVAL" if c.upper() == "INVALID" else c.upper()
             if word not in ErrorCode.__members__:
-                raise s.error(n, suggestion("error code", c, list(ErrorCode.__members__)))
+                raise s.error(_code_pos(s, n), suggestion("error code", c, list(ErrorCode.__members__)))
             code = ErrorCode[word]
         else:
             try:
                 code = ErrorCode(int(c))
             except ValueError:
-                raise s.error(n, f"{c} is not one of Tock's error codes (1 FAIL to "
+                raise s.error(_code_pos(s, n), f"{c} is not one of Tock's error codes (1 FAIL to "
                                  f"{max(ErrorCode).value} {max(ErrorCode).name})") from None
     bp = dbg.add(Breakpoint(0, "catch", process=_proc_name(s, n.process, "catchpoint"), catch=n.kind, code=code,
                             text=_text(s, n)))
