@@ -74,3 +74,19 @@ def test_catch_error_points_at_the_code(sh):
         msg = str(e.value)
         assert f":1:{col}:" in msg and word in msg
     assert "Catchpoint" in sh("catch error NODEVICE a")
+
+
+def test_an_inner_handler_is_named_without_python_locals(sh, tmp_path):
+    app = tmp_path / "waiter.py"
+    app.write_text(
+        "from tockshell.userland import drivers as D\n\n\n"
+        "def waiter(tock):\n"
+        "    def pressed(btn, is_pressed):\n"
+        "        pass\n\n"
+        "    yield tock.subscribe(D.BUTTON, 0, pressed)\n"
+        "    yield tock.button_enable_interrupt(0)\n"
+        "    while True:\n"
+        "        yield tock.yield_wait()\n")
+    out = sh(f'spawn w app="{app}:waiter"\nrun for 10ms\npress button 0\nrun for 10ms')
+    assert "@waiter.pressed(" in out
+    assert "<locals>" not in out

@@ -237,8 +237,12 @@ class AppProgram:
         return None if e is None else e[0]
 
     def handler_name(self, addr: int) -> str | None:
+        """The name the trace shows for ``addr``: ``app.handler`` (Python's ``<locals>`` left out)."""
         fn = self.handler_at(addr)
-        return None if fn is None else getattr(fn, "__qualname__", getattr(fn, "__name__", None))
+        if fn is None:
+            return None
+        name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+        return None if name is None else name.replace(".<locals>", "").replace("<lambda>", "lambda")
 
     @property
     def depth(self) -> int:
