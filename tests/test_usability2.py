@@ -90,3 +90,15 @@ def test_an_inner_handler_is_named_without_python_locals(sh, tmp_path):
     out = sh(f'spawn w app="{app}:waiter"\nrun for 10ms\npress button 0\nrun for 10ms')
     assert "@waiter.pressed(" in out
     assert "<locals>" not in out
+
+
+def test_an_app_file_without_its_function_says_so(sh):
+    import pytest
+
+    from tockshell.lang.errors import TshError
+
+    with pytest.raises(TshError) as e:
+        sh('spawn z app="apps/counter.py"')
+    msg = str(e.value)
+    assert "names a file but not its main function: app=apps/counter.py:Name" in msg
+    assert "built-in apps" not in msg

@@ -247,6 +247,9 @@ def spawn_program(app: str, params: dict[str, Any] | None = None, *, ram: int | 
             raise ValueError(f"app '{app}' needs parameter{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(missing)} (spawn NAME app={app} {missing[0]}=...)")
         return AppProgram(main, resolved, name=app.rpartition(":")[2], ram=ram)
+    if app.endswith(".py"):
+        # A file with no :Name: say which function to name instead of listing the built-in apps.
+        raise ValueError(f"app={app} names a file but not its main function: app={app}:Name")
     import difflib
     near = difflib.get_close_matches(app, list(APPS), n=1)
     hint = f" — did you mean '{near[0]}'?" if near else f" (built-in apps: {', '.join(sorted(APPS))})"
