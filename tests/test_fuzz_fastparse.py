@@ -83,7 +83,14 @@ other_line = st.sampled_from([
     "   ", "every 5ms {", "}", "at 1ms", "{", "a: command led 1 0 \\", "a: command led 1 0; a: yield",
     "board", "list", "a: command led 1", "a command led 1 0", "a: led 1 0", "trace on",
 ])
-line = st.one_of(syscall_line, syscall_line, other_line)
+value = st.one_of(number, st.sampled_from(["hello", "blink", "on", "Success", "not", "and", "x.y", "app.py:Main",
+                                            "./a/b.py:m", "1.5ms", "10ms", "1.5ns", "2s", '"q"', 'x"01"', "1,2",
+                                            "hex(3)", "$v", "a=b", "", "==3"]))
+option = _join(st.just(" "), ws, st.sampled_from(["ram", "app", "fifo", "name", "x.y", "for"]), ws,
+               st.just("="), ws, value)
+spawn_line = _join(ws, st.sampled_from(["spawn", "spawn ", "spawned", "spawn\t"]), ws, name,
+                   st.lists(option, max_size=4).map("".join), ws, comment)
+line = st.one_of(syscall_line, syscall_line, spawn_line, other_line)
 newline = st.sampled_from(["\n", "\n", "\r\n"])
 
 
@@ -96,8 +103,8 @@ def test_fast_path_and_lark_agree(lines, final_newline):
     same(text)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(syscall_line)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(syscall_line, spawn_line))
 def test_single_syscall_lines_agree(text):
     same(text)
     same(text + "\n")

@@ -225,6 +225,107 @@ def _command(file: str, m, lineno: int):
     return node, col, _Tok("NUMBER", "", lineno, end), m.group(7)
 
 
+_SPAWN = re.compile(r"([ \t\f]*)spawn(?![A-Za-z0-9_.\-])[ \t\f]*([A-Za-z_][A-Za-z0-9_.\-]*)")
+_KEY = re.compile(r"[ \t\f]*([A-Za-z_][A-Za-z0-9_.\-]*)[ \t\f]*=")
+# A value that is one literal, in the lexer's order of preference after `=`: APP_REF (priority 2),
+# BYTES (1), then the rest. Anything else (lists, expressions, calls) is Lark's.
+_VALUE = re.compile(r"""[ \t\f]*(?:
+     (?P<APP_REF>[A-Za-z0-9_.~+\-/]*\.py:[A-Za-z_][A-Za-z0-9_]*)
+    |(?P<BYTES>x"[^"\n]*")
+    |(?P<STRING>"(?:[^"\\\n]|\\.)*")
+    |(?P<NUMBER>(?:0[xX][0-9a-fA-F][0-9a-fA-F_]*|0[bB][01][01_]*|[0-9][0-9_]*)(?![A-Za-z0-9_.]))
+    |(?P<DURATION>[0-9][0-9_]*(?:\.[0-9]+)?(?:ns|us|ms|s|min)(?![A-Za-z0-9_.]))
+    |(?P<SIZE>[0-9][0-9_]*[kKM](?![A-Za-z0-9_.]))
+    |(?P<VAR>\$[A-Za-z_][A-Za-z0-9_.\-]*)
+    |(?P<NAME>[A-Za-z_][A-Za-z0-9_.\-]*)
+    )""", re.X)
+_END = re.compile(r"[ \t\f]*(?:#[^\n]*)?(\r?\n)?\Z")
+_DURATION = re.compile(r"([0-9_]+(?:\.[0-9]+)?)(ns|us|ms|s|min)")
+
+
+def _value(file: str, kind: str, text: str, lineno: int, col: int):
+    """The node the Builder makes of a one-literal value."""
+    pos = A.Pos(file, lineno, col, lineno, col + len(text))
+    if kind == "NUMBER":
+        return A.Number(_int(text), text, pos=pos)
+    if kind == "SIZE":
+        return A.Size(_int(text[:-1]) * _SIZE_UNITS[text[-1]], text, pos=pos)
+    if kind == "DURATION":
+        from fractions import Fraction
+
+        m = _DURATION.fullmatch(text)
+        amount = Fraction(m.group(1).replace("_", "")) * A.Duration.unit_nanoseconds(m.group(2))
+        if amount.denominator != 1:
+            raise _Reject  # Lark's path reports it
+        return A.Duration(int(amount), text, pos=pos)
+    if kind == "VAR":
+        return A.Var(text[1:], pos=pos)
+    if kind == "NAME":
+        if text in ("not", "and", "or"):
+            raise _Reject
+        if text in A.RESULT_VARIANTS:
+            return A.ResultPattern(text, pos=pos)
+        return A.Name(text, pos=pos)
+    tok = _Tok(kind, text, lineno, col)
+    if kind == "STRING":
+        return _decode_string(file, tok)
+    if kind == "BYTES":
+        return _decode_bytes(file, tok)
+    return A.String(text, text.encode(), pos=pos)  # APP_REF: the string a user would otherwise quote
+
+
+_keywords: frozenset[str] | None = None
+
+
+def _is_keyword(word: str) -> bool:
+    """A quoted word of tsh.lark: the contextual lexer may read it as a keyword where one could stand
+    (states merge in LALR), so a word like that is left to Lark."""
+    global _keywords
+    if _keywords is None:
+        from .parser import grammar_text
+
+        _keywords = frozenset(re.findall(r'"([A-Za-z_][A-Za-z0-9_.\-]*)"', grammar_text()))
+    return word in _keywords
+
+
+def _spawn(file: str, line: str, lineno: int):
+    """`spawn NAME key=value ...` with one-literal values, as (statement, column, last token, newline)."""
+    m = _SPAWN.match(line)
+    if m is None:
+        raise _Reject
+    col = len(m.group(1)) + 1
+    name = m.group(2)
+    if _is_keyword(name):
+        raise _Reject
+    ncol = m.start(2) + 1
+    end = ncol + len(name)
+    options = []
+    i = m.end()
+    while True:
+        e = _END.match(line, i)
+        if e is not None:
+            break
+        k = _KEY.match(line, i)
+        if k is None:
+            raise _Reject
+        v = _VALUE.match(line, k.end())
+        if v is None:
+            raise _Reject
+        kind = v.lastgroup
+        text = v.group(kind)
+        if _is_keyword(k.group(1)) or (kind == "NAME" and _is_keyword(text)):
+            raise _Reject
+        vcol = v.start(kind) + 1
+        value = _value(file, kind, text, lineno, vcol)
+        kcol = k.start(1) + 1
+        end = vcol + len(text)
+        options.append(A.KeywordArg(k.group(1), value, pos=A.Pos(file, lineno, kcol, lineno, end)))
+        i = v.end()
+    node = A.Spawn(A.Name(name, pos=A.Pos(file, lineno, ncol, lineno, ncol + len(name))), tuple(options),
+                   pos=A.Pos(file, lineno, col, lineno, end))
+    return node, col, _Tok("NAME", "", lineno, end), e.group(1)
+
+
 def _syscall(file: str, line: str, lineno: int):
     """(statement, first-token column, last token, newline) of a fast line, or _Reject."""
     m = _COMMAND.match(line)
@@ -348,9 +449,10 @@ def parse_fast(text: str, file: str, parse_run: Callable[[str], "A.Program"]) ->
                         first = (lineno, len(line) - len(nl) + 1)
                     end = (lineno + 1, 1)
                 continue
-        if (not in_run or (depth == 0 and not joined)) and _PREFIX.match(line) is not None:
+        reader = _syscall if _PREFIX.match(line) is not None else _spawn if _SPAWN.match(line) else None
+        if (not in_run or (depth == 0 and not joined)) and reader is not None:
             try:
-                node, col, last, nl = _syscall(file, line, lineno)
+                node, col, last, nl = reader(file, line, lineno)
             except _Reject:
                 node = None
             except Exception:  # noqa: BLE001 - a malformed literal: Lark's path reports it, in order
