@@ -102,3 +102,17 @@ def test_an_app_file_without_its_function_says_so(sh):
     msg = str(e.value)
     assert "names a file but not its main function: app=apps/counter.py:Name" in msg
     assert "built-in apps" not in msg
+
+
+def test_save_record_export_refuse_an_empty_name_or_a_directory(sh, tmp_path):
+    import pytest
+
+    from tockshell.lang.errors import TshError
+
+    for stmt in ('export perfetto ""', 'export mermaid ""', 'save ""', 'record "  "'):
+        with pytest.raises(TshError) as e:
+            sh(stmt)
+        assert "needs a file name, not an empty string" in str(e.value)
+    with pytest.raises(TshError) as e:
+        sh(f'save "{tmp_path}"')
+    assert "it is a directory, give a file name" in str(e.value)

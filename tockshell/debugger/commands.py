@@ -806,7 +806,11 @@ def _save(s, n: ast.Save):
 
 
 def _path(s, n, path: str) -> str:
+    if not path.strip():
+        raise s.error(n, f"{type(n).__name__.lower()} needs a file name, not an empty string")
     path = os.path.expanduser(path)
+    if os.path.isdir(path):
+        raise s.error(n, f"cannot write {path}: it is a directory, give a file name")
     d = os.path.dirname(path)
     if d and not os.path.isdir(d):
         raise s.error(n, f"cannot write {path}: no directory {d}")
