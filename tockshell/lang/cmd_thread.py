@@ -29,7 +29,6 @@ from typing import Any
 
 from ..board import build_board
 from ..userland import frames
-from ..userland.apps.thread import PROBE_KEY, THREAD_APPS
 from . import ast
 from .commands import board_hook, process_field, statement
 from .errors import suggestion
@@ -48,6 +47,13 @@ SLOT = 130  # the raw PHY driver's RX ring slot: 3 metadata bytes + 127
 
 
 # ---------------------------------------------------------------------------- the monitor
+
+def _thread_apps() -> frozenset:
+    # Imported on first need: the apps package is heavy, and a session that runs no app never needs it.
+    from ..userland.apps.thread import THREAD_APPS
+
+    return THREAD_APPS
+
 class _Watched:
     __slots__ = ("process", "name", "probe", "stamped", "blocked_since")
 
@@ -92,7 +98,8 @@ class ThreadMonitor:
     def _resolve(self, identifier: int) -> _Watched | None:
         for p in self.kernel.processes:
             if p is not None and p.identifier == identifier:
-                if getattr(p.program, "name", None) in THREAD_APPS:
+                name = getattr(p.program, "name", None)
+                if name is not None and name in _thread_apps():
                     w = self._watch[identifier] = _Watched(p)
                     return w
                 break
@@ -103,6 +110,8 @@ class ThreadMonitor:
         tock = getattr(w.process.program, "tock", None)
         if tock is None or w.process.identifier is None:
             return None
+        from ..userland.apps.thread import PROBE_KEY
+
         probe = tock.statics.get(PROBE_KEY)
         if probe is not None:
             w.probe = probe
@@ -268,7 +277,7 @@ def _field_thread(s, p):
     if figs is None:
         from .errors import TshError
 
-        if getattr(p.program, "name", None) in THREAD_APPS:
+        if getattr(p.program, "name", None) in _thread_apps():
             raise TshError(f"{p.name}'s Thread app has not started yet: it has no figures before its main "
                            f"runs (`run` or `step` first)")
         raise TshError(f"{p.name} runs no Thread app (thread_service, thread_client and their _relay and "

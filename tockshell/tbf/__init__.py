@@ -22,7 +22,6 @@ Nothing here imports the language or the shell.
 
 from __future__ import annotations
 
-import logging
 import os
 import struct
 from pathlib import Path
@@ -201,26 +200,33 @@ def _tockloader():
     return tbfh, tab
 
 
-class _Capture(logging.Handler):
-    """Collects what tockloader logs (it reports checksum and TLV problems through ``logging``)."""
+def _capture_handler():
+    """A handler that collects what tockloader logs (it reports checksum and TLV problems through
+    ``logging``). Made on first use: importing logging costs every start-up of tockshell otherwise."""
+    import logging
 
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
+    class _Capture(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.WARNING)
+            self.messages: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.messages.append(record.getMessage())
-        except Exception:  # a malformed log call must not break loading
-            self.messages.append(str(record.msg))
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                self.messages.append(record.getMessage())
+            except Exception:  # a malformed log call must not break loading
+                self.messages.append(str(record.msg))
+
+    return _Capture()
 
 
 class _captured:
     """Route tockloader's log output into a list instead of the user's terminal, for one parse."""
 
-    def __enter__(self) -> _Capture:
+    def __enter__(self):
+        import logging
+
         self.root = logging.getLogger()
-        self.handler = _Capture()
+        self.handler = _capture_handler()
         # Without a handler of our own, logging's last-resort handler would print to stderr.
         self.saved_handlers = self.root.handlers[:]
         self.saved_level = self.root.level
