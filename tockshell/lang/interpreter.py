@@ -154,8 +154,12 @@ def _after_yield(s, p, regs, recs) -> str:
             return (f"delivered {what} {render.fn_name(s, p, d[0])}({', '.join(f'{a:#x}' for a in d[1:4])}) — "
                     f"{p.name} is Running in its handler")
         if rec.kind == "null_dropped":
-            return (f"dropped a null-upcall event of {render.upcall_name(s, rec.data[0], rec.data[1])} (a plain "
-                    f"yield discards them); {p.name} stays Yielded")
+            what = render.upcall_name(s, rec.data[0], rec.data[1])
+            if regs[0] == 0:
+                return (f"dropped a null-upcall event of {what}: yield-no-wait found it queued, so as Tock "
+                        f"codes it {p.name} yielded and the event was discarded (TRD104 says no-wait returns "
+                        f"at once); {p.name} stays Yielded")
+            return f"dropped a null-upcall event of {what} (a plain yield discards them); {p.name} stays Yielded"
         if rec.kind == "ipc_task":
             return render.event_text(s, rec) or ""
         if rec.kind == "fault":
@@ -688,7 +692,7 @@ def _allow(s, n: ast.Allow):
             addr = s.alloc(p, len(data), b)
             p.write(addr, data)
             length = len(data)
-            s.say(f"  placed {len(data)} bytes at {addr:#x} ({p.name} heap)")
+            s.say(f"  placed {render._plural(len(data), 'byte')} at {addr:#x} ({p.name} heap)")
     return do_syscall(s, n, p, _ALLOW_CLASS[n.kind], (drv, num, addr, length))
 
 
