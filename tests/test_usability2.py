@@ -116,3 +116,19 @@ def test_save_record_export_refuse_an_empty_name_or_a_directory(sh, tmp_path):
     with pytest.raises(TshError) as e:
         sh(f'save "{tmp_path}"')
     assert "it is a directory, give a file name" in str(e.value)
+
+
+def test_help_names_a_driver():
+    """`help ipcmgr` (and every driver name) describes the capsule: number, grant, settings."""
+    import io
+
+    from tockshell.lang.session import Session
+
+    out = io.StringIO()
+    s = Session(out=out)
+    s.execute("help ipcmgr")
+    text = out.getvalue()
+    assert "driver ipcmgr (0xa0100)" in text and "config ipcmgr.descriptors" in text
+    out.truncate(0)
+    s.execute("help led")
+    assert "no grant" in out.getvalue()

@@ -151,7 +151,9 @@ _TOPICS = ("drivers", "config", "fields", "patterns", "apps", "expressions")
 
 def topics() -> list[str]:
     """Every word `help` accepts."""
-    return list(COMMANDS) + list(_ALIASES) + list(_TOPICS)
+    from ..board import DRIVER_NUMBERS
+
+    return list(COMMANDS) + list(_ALIASES) + list(_TOPICS) + [d for d in DRIVER_NUMBERS if d not in COMMANDS]
 
 
 def _overview(session) -> str:
@@ -209,6 +211,20 @@ def _config_keys_text(session) -> str:
     return "\n".join(lines)
 
 
+def _driver_text(d) -> str:
+    """`help DRIVER`: what the capsule is, its number, its grant and its settings."""
+    g = d.grant
+    slots = (f"grant: {g.upcalls} upcall{'' if g.upcalls == 1 else 's'}, {g.allow_ro} ro allow(s), "
+             f"{g.allow_rw} rw allow(s), {g.size} B per process" if g else "no grant (subscribe and allow give NOMEM)")
+    lines = [f"driver {d.name} ({d.driver_num:#x}): {d.summary}", f"  {slots}"]
+    keys = d.config_keys() or {}
+    descriptions = getattr(d, "config_help", dict)() or {}
+    for key, value in keys.items():
+        lines.append(f"  config {d.name}.{key} = {value}   {descriptions.get(key, '')}".rstrip())
+    lines.append(f"  example: p: command {d.name} 0   (command 0: does the driver exist?)")
+    return "\n".join(lines)
+
+
 def help_text(session, topic: str | None = None, node=None) -> str:
     """The text of ``help`` or ``help TOPIC``; a did-you-mean TshError for an unknown topic."""
     if not topic:
@@ -217,11 +233,15 @@ def help_text(session, topic: str | None = None, node=None) -> str:
     word = _ALIASES.get(word, word)
     if word == "config":
         return _entry_text(word, COMMANDS[word]) + "\n" + _config_keys_text(session)
+    drv = session.board.drivers_by_name.get(word)
+    about_driver = "" if drv is None else "\n" + _driver_text(drv)
     if word in COMMANDS:
-        return _entry_text(word, COMMANDS[word])
+        return _entry_text(word, COMMANDS[word]) + about_driver
     extra = _plugin_entries()
     if word in extra:
-        return _entry_text(word, extra[word])
+        return _entry_text(word, extra[word]) + about_driver
+    if drv is not None:
+        return about_driver.lstrip("\n")
     if word == "drivers":
         k = session.kernel
         lines = ["drivers on this board (by name or number in syscalls):"]
