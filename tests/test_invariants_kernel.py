@@ -17,7 +17,8 @@ holds at most 9 tasks; no task waits on a dead process; grants and custom
 grants lie in the grant region, never in app memory; every allowed buffer lies
 below the app break (brk never crosses the allow high-water mark); every
 Mailbox message ever sent is read, cancelled, withdrawn, failed, dropped or
-in flight, exactly once. At the end the same operations on a fresh board give
+in flight, exactly once; the kernel's count of grant holders (what the Mailbox's
+crash callback reports instead of scanning) matches a scan. At the end the same operations on a fresh board give
 the identical trace (determinism, hence replay).
 """
 
@@ -230,6 +231,12 @@ def _play(policy: str, scheduler: str, apps, ops, check: bool):
                     assert not p.tasks
                 _buffers_in_app_memory(p)
         _mailbox_accounted(mb, k.panicked)
+        if not k.panicked:
+            for d in k.drivers.values():
+                if d.grant is not None:
+                    held = sum(1 for q in k.processes if q is not None and q.alive
+                               and q.grants[d.grant.grant_num] is not None)
+                    assert k.grant_holder_count(d) == held, d.name
         assert k.now >= last_now and k.ev >= last_ev
         for r in list(k.log)[last_len:]:
             trace_line(r)

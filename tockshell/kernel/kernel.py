@@ -175,6 +175,9 @@ class Kernel:
         self.grant_specs: list[GrantSpec] = []
         self.grants_finalized = False
         self.processes: list[Process | None] = [None] * self.config.num_procs
+        #: Bumped whenever a slot of ``processes`` changes, so schedulers need not rescan it.
+        self.process_generation = 0
+        self._grant_holders: dict[int, int] = {}  # grant number -> live allocations, for grant_holder_count
         self.now = 0  # ns
         self.ev = 0   # scheduler events so far
         self.log: deque[Record] = deque(maxlen=self.config.log_limit)
@@ -305,6 +308,7 @@ class Kernel:
                     min_app_ram=min_ram, booted=booted, program=program,
                     writeable_flash_regions=tuple(writeable_flash_regions), tbf=tbf)
         self.processes[slot] = p
+        self.process_generation += 1
         self._next_ram = max(self._next_ram, _align_up(memory_start + memory_len, 0x100))
         self._next_flash = max(self._next_flash, _align_up(flash_start + len(flash_bytes), 0x100))
         self._record("spawn", p, (slot,))
@@ -784,8 +788,13 @@ class Kernel:
         g = GrantAllocation(spec, addr)
         g.write_header(p.ram, p.memory_start)
         p.grants[spec.grant_num] = g
+        self._grant_holders[spec.grant_num] = self._grant_holders.get(spec.grant_num, 0) + 1
         self._record("grant_alloc", p, (spec.driver_num, addr, spec.size))
         return g
+
+    def grant_holder_count(self, driver: SyscallDriver) -> int:
+        """How many live processes hold an allocation of ``driver``'s grant (O(1): for crash callbacks)."""
+        return self._grant_holders.get(driver.grant.grant_num, 0)
 
     def grant_of(self, pid: ProcessId | Process, driver: SyscallDriver) -> GrantAllocation | None:
         """The allocation if it exists (no allocation), like ``Grant::iter`` sees it."""
@@ -911,6 +920,9 @@ class Kernel:
             raise KernelAPIError(f"{p.name} is already Terminated")
         old = p.pid
         p.tasks.clear()
+        for g in p.grants:
+            if g is not None:
+                self._grant_holders[g.spec.grant_num] -= 1
         p.grants = [None] * p.grant_count
         p.completion_code = code
         p.has_terminated = True

@@ -38,10 +38,17 @@ class RoundRobin(Scheduler):
     def __init__(self, timeslice_us: int = 10_000):
         self.timeslice_ns = timeslice_us * 1000
         self.order: list[int] = []  # slot indices, head first
+        self._synced: tuple = (None, -1)  # (process list, kernel.process_generation) order was built from
         self.name = f"round_robin({timeslice_us // 1000}ms)" if timeslice_us % 1000 == 0 \
             else f"round_robin({timeslice_us}us)"
 
     def _sync(self, kernel) -> None:
+        # Asked before every scheduling decision: rebuilding the order from a scan of every slot
+        # was most of the cost of a decision on a board of hundreds of processes.
+        seen = (kernel.processes, getattr(kernel, "process_generation", None))
+        if seen[1] is not None and seen[0] is self._synced[0] and seen[1] == self._synced[1]:
+            return
+        self._synced = seen
         slots = [p.index for p in kernel.processes if p is not None]
         if len(slots) != len(self.order) or set(slots) != set(self.order):
             known = [i for i in self.order if i in slots]
