@@ -20,7 +20,6 @@ Running) raises :class:`KernelAPIError` before anything changes.
 
 from __future__ import annotations
 
-import gc
 import heapq
 from collections import deque
 from typing import Any, Callable, Iterable
@@ -29,6 +28,7 @@ import attrs
 
 from ..abi import (FILTERED_CLASSES, MASK32, ErrorCode, SyscallClass, SyscallReturn,
                    YieldKind, YieldWaitForReturn, syscall_debug)
+from . import gcpolicy
 from .driver import SyscallDriver
 from .grant import CustomGrant, GrantAllocation, GrantError, GrantSpec
 from .policies import FaultAction, FaultPolicy, PanicFaultPolicy
@@ -1262,20 +1262,12 @@ class Kernel:
         happen any more), 'events' (``max_events`` reached), 'stop' (``stop()``
         became true) or 'panic'.
         """
-        if not gc.isenabled():
-            return self._run(until, max_events, stop, False)
-        # Every event leaves a record in the log, so a long run grows the heap steadily and
-        # Python's automatic collector would traverse the whole log again and again (a third
-        # of the time of a busy run). The loop collects the young generation itself instead:
-        # every record is examined once, garbage cycles (restarted apps) are still reclaimed.
-        gc.disable()
-        try:
-            return self._run(until, max_events, stop, True)
-        finally:
-            gc.enable()
+        # Every event leaves a record in the log: the loop holds the automatic collector and
+        # collects the young generation itself (see gcpolicy).
+        with gcpolicy.hold():
+            return self._run(until, max_events, stop)
 
-    def _run(self, until: int | None, max_events: int | None, stop: Callable[[], bool] | None,
-             collect: bool) -> str:
+    def _run(self, until: int | None, max_events: int | None, stop: Callable[[], bool] | None) -> str:
         n = 0
         step = self.step
         burst = self._app_burst
@@ -1291,8 +1283,7 @@ class Kernel:
             if n >= pause:
                 if n >= last:
                     return "events"
-                if collect:
-                    gc.collect(0)
+                gcpolicy.young()
                 collect_at = n + _GC_EVERY
                 pause = min(last, collect_at)
             p = self.current

@@ -197,6 +197,66 @@ _COMMAND = re.compile(
     rf"[ \t\f]+({_NUM})(?:[ \t\f]+({_NUM})(?:[ \t\f]+({_NUM}))?)?[ \t\f]*(?:#[^\n]*)?(\r?\n)?\Z")
 
 
+# The next commonest, whole: `p: allow-rw|allow-ro|allow-ur DRIVER N ADDR LEN` and
+# `p: subscribe DRIVER N @label [N]`, operands apart by whitespace.
+_ALLOW_RANGE = re.compile(
+    rf"([ \t\f]*)([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*:[ \t\f]*allow-(rw|ro|ur)[ \t\f]+([A-Za-z_][A-Za-z0-9_]*|{_NUM})"
+    rf"[ \t\f]+({_NUM})[ \t\f]+({_NUM})[ \t\f]+({_NUM})[ \t\f]*(?:#[^\n]*)?(\r?\n)?\Z")
+_SUBSCRIBE_LABEL = re.compile(
+    rf"([ \t\f]*)([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*:[ \t\f]*subscribe[ \t\f]+([A-Za-z_][A-Za-z0-9_]*|{_NUM})"
+    rf"[ \t\f]+({_NUM})[ \t\f]+(@[A-Za-z_][A-Za-z0-9_.\-]*)(?:[ \t\f]+({_NUM}))?[ \t\f]*(?:#[^\n]*)?(\r?\n)?\Z")
+
+
+def _driver_at(file: str, m, g: int, lineno: int):
+    drv = m.group(g)
+    s = m.start(g) + 1
+    dpos = A.Pos(file, lineno, s, lineno, s + len(drv))
+    if drv[0].isdigit():
+        return A.Driver(number=A.Number(_int(drv), drv, pos=dpos), pos=dpos)
+    if drv in _DRIVERS:
+        return A.Driver(name=drv, pos=dpos)
+    return None
+
+
+def _number_at(file: str, m, g: int, lineno: int):
+    t = m.group(g)
+    if t is None:
+        return None
+    s = m.start(g) + 1
+    return A.Number(_int(t), t, pos=A.Pos(file, lineno, s, lineno, s + len(t)))
+
+
+def _allow_range(file: str, m, lineno: int):
+    driver = _driver_at(file, m, 4, lineno)
+    if driver is None:
+        return None
+    num, addr, length = (_number_at(file, m, g, lineno) for g in (5, 6, 7))
+    end = length.pos.end_column
+    col = len(m.group(1)) + 1
+    name = m.group(2)
+    process = A.Name(name, pos=A.Pos(file, lineno, col, lineno, col + len(name)))
+    buf = A.AddressRange(addr, length, pos=A.Pos(file, lineno, addr.pos.column, lineno, end))
+    node = A.Allow(process, m.group(3), driver, num, buf, pos=A.Pos(file, lineno, col, lineno, end))
+    return node, col, _Tok("NUMBER", "", lineno, end), m.group(8)
+
+
+def _subscribe_label(file: str, m, lineno: int):
+    driver = _driver_at(file, m, 3, lineno)
+    if driver is None:
+        return None
+    num = _number_at(file, m, 4, lineno)
+    label = m.group(5)
+    ls = m.start(5) + 1
+    handler = A.Label(label[1:], pos=A.Pos(file, lineno, ls, lineno, ls + len(label)))
+    appdata = _number_at(file, m, 6, lineno)
+    end = appdata.pos.end_column if appdata is not None else ls + len(label)
+    col = len(m.group(1)) + 1
+    name = m.group(2)
+    process = A.Name(name, pos=A.Pos(file, lineno, col, lineno, col + len(name)))
+    node = A.Subscribe(process, driver, num, handler, appdata, pos=A.Pos(file, lineno, col, lineno, end))
+    return node, col, _Tok("NUMBER", "", lineno, end), m.group(7)
+
+
 def _command(file: str, m, lineno: int):
     """The Command node of a line `_COMMAND` matched, or None (a driver word that is no driver)."""
     drv = m.group(3)
@@ -331,6 +391,16 @@ def _syscall(file: str, line: str, lineno: int):
     m = _COMMAND.match(line)
     if m is not None:
         found = _command(file, m, lineno)
+        if found is not None:
+            return found
+    m = _ALLOW_RANGE.match(line)
+    if m is not None:
+        found = _allow_range(file, m, lineno)
+        if found is not None:
+            return found
+    m = _SUBSCRIBE_LABEL.match(line)
+    if m is not None:
+        found = _subscribe_label(file, m, lineno)
         if found is not None:
             return found
     m = _PREFIX.match(line)

@@ -32,6 +32,7 @@ from typing import Any, Callable, TextIO
 
 from ..board import build_board
 from ..kernel import KernelAPIError, KernelPanic, MemoryFault, trace
+from ..kernel import gcpolicy
 from ..kernel.grant import GrantError
 from . import ast
 from .commands import BOARD_HOOKS, Stop, handler_for
@@ -57,6 +58,8 @@ LABEL_STRIDE = 0x10
 #: Default event limit of a `run` with no time bound.
 DEFAULT_MAX_EVENTS = 1_000_000
 MAX_INCLUDE_DEPTH = 16
+#: Statements between two collections of the young generation while a script runs.
+_COLLECT_EVERY = 2_000
 
 
 class Quit(Exception):
@@ -105,6 +108,29 @@ def load_plugins() -> list[str]:
                 raise
     _plugins_loaded = True
     return loaded
+
+
+class _Capture:
+    """``with session.capture() as recs``: a class, not a generator, as every statement opens two."""
+
+    __slots__ = ("captures", "recs")
+
+    def __init__(self, captures: list, recs):
+        self.captures = captures
+        self.recs = recs
+
+    def __enter__(self):
+        self.captures.append(self.recs)
+        return self.recs
+
+    def __exit__(self, *exc) -> None:
+        # By identity: list.remove compares deques by content, and a nested capture that saw
+        # the same records as its parent (a demo's statements on a fresh board) is equal to it.
+        caps = self.captures
+        for i in range(len(caps) - 1, -1, -1):
+            if caps[i] is self.recs:
+                del caps[i]
+                break
 
 
 class Session:
@@ -230,23 +256,12 @@ class Session:
                 self.last_result = ResultValue(YieldWaitForReturn(tuple(args)),
                                                (2, uid.driver_num, uid.subscribe_num, 0))
 
-    @contextlib.contextmanager
-    def capture(self, tail: int | None = None):
+    def capture(self, tail: int | None = None) -> "_Capture":
         """Collect the kernel records made inside the block (nested captures see them too).
 
         ``tail`` keeps only the newest records (for statements that may run millions of events).
         """
-        recs: Any = [] if tail is None else collections.deque(maxlen=tail)
-        self._captures.append(recs)
-        try:
-            yield recs
-        finally:
-            # By identity: list.remove compares deques by content, and a nested capture that saw
-            # the same records as its parent (a demo's statements on a fresh board) is equal to it.
-            for i in range(len(self._captures) - 1, -1, -1):
-                if self._captures[i] is recs:
-                    del self._captures[i]
-                    break
+        return _Capture(self._captures, [] if tail is None else collections.deque(maxlen=tail))
 
     @contextlib.contextmanager
     def live_events(self, on: bool = True):
@@ -268,11 +283,20 @@ class Session:
         from .parser import parse
 
         self.sources[file] = text
-        program = parse(text, file)
-        return self.run_program(program)
+        with gcpolicy.hold():  # (see run_program)
+            program = parse(text, file)
+            return self.run_program(program)
 
     def run_program(self, program: ast.Program) -> list:
-        return [self.exec_statement(st) for st in program.statements]
+        # Statements leave history entries and records behind: hold the automatic collector
+        # and collect the young generation now and then (see kernel/gcpolicy.py).
+        with gcpolicy.hold():
+            results = []
+            for i, st in enumerate(program.statements, 1):
+                results.append(self.exec_statement(st))
+                if i % _COLLECT_EVERY == 0:
+                    gcpolicy.young()
+            return results
 
     def exec_statement(self, node) -> Any:
         """Run one statement through the command registry; kernel refusals become TshErrors."""
@@ -325,30 +349,35 @@ class Session:
         if len(self.include_stack) >= MAX_INCLUDE_DEPTH:
             raise TshError(f"includes nested more than {MAX_INCLUDE_DEPTH} deep", pos)
         self.sources[path] = text
-        program = parse(text, path)
-        self.include_stack.append(key)
-        lines = text.splitlines()
-        try:
-            results = []
-            shown = 0  # source lines already shown (echo mode)
-            for st in program.statements:
-                if echo and st.pos is not None:
-                    # A demo shows the scenario's comments, then each statement as if typed.
-                    comments = [ln.strip() for ln in lines[shown:st.pos.line - 1] if ln.strip().startswith("#")]
-                    if comments:
-                        self.say("\n".join(comments))
-                    typed = " ".join(st.pos.text(text).split())
-                    rest = lines[st.pos.end_line - 1][st.pos.end_column - 1:] if st.pos.end_line <= len(lines) else ""
-                    if rest.strip().startswith("#"):
-                        typed += "   " + rest.strip()
-                    self.say(self.prompt() + typed)
-                    shown = max(shown, st.pos.end_line)
-                results.append(self.exec_statement(st))
-                if echo:
-                    self.say()
-            return results
-        finally:
-            self.include_stack.pop()
+        with gcpolicy.hold():  # parsing and running leave objects behind: as in run_program
+            program = parse(text, path)
+            self.include_stack.append(key)
+            try:
+                return self._run_statements(program, text, text.splitlines(), echo)
+            finally:
+                self.include_stack.pop()
+
+    def _run_statements(self, program: ast.Program, text: str, lines: list[str], echo: bool) -> list:
+        results = []
+        shown = 0  # source lines already shown (echo mode)
+        for i, st in enumerate(program.statements, 1):
+            if i % _COLLECT_EVERY == 0:
+                gcpolicy.young()
+            if echo and st.pos is not None:
+                # A demo shows the scenario's comments, then each statement as if typed.
+                comments = [ln.strip() for ln in lines[shown:st.pos.line - 1] if ln.strip().startswith("#")]
+                if comments:
+                    self.say("\n".join(comments))
+                typed = " ".join(st.pos.text(text).split())
+                rest = lines[st.pos.end_line - 1][st.pos.end_column - 1:] if st.pos.end_line <= len(lines) else ""
+                if rest.strip().startswith("#"):
+                    typed += "   " + rest.strip()
+                self.say(self.prompt() + typed)
+                shown = max(shown, st.pos.end_line)
+            results.append(self.exec_statement(st))
+            if echo:
+                self.say()
+        return results
 
     def _verb(self, node) -> str:
         """The statement's first word as written (for messages), else its kind."""
