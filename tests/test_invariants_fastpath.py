@@ -203,3 +203,34 @@ def test_run_leaves_the_collector_as_it_found_it():
     with pytest.raises(RuntimeError):
         k.run(max_events=10)
     assert gc.isenabled()
+
+
+def test_gc_holds_nest_and_respect_a_programs_own_choice(monkeypatch):
+    from tockshell.kernel import gcpolicy
+
+    collected = []
+    monkeypatch.setattr(gcpolicy.gc, "collect", lambda gen=2: collected.append(gen) or 0)
+    assert gc.isenabled() and not gcpolicy.held()
+    with gcpolicy.hold():
+        assert not gc.isenabled() and gcpolicy.held()
+        with gcpolicy.hold():  # an inner hold (a run inside a script) changes nothing
+            gcpolicy.young()
+        assert not gc.isenabled() and gcpolicy.held()
+    assert gc.isenabled() and not gcpolicy.held() and collected == [0]
+    gc.disable()
+    try:
+        with gcpolicy.hold():
+            gcpolicy.young()  # the program turned the collector off: tockshell does not collect
+        assert not gc.isenabled() and collected == [0]
+    finally:
+        gc.enable()
+
+
+def test_a_script_leaves_the_collector_on():
+    import io
+
+    from tockshell.lang.session import Session
+
+    s = Session(out=io.StringIO())
+    s.execute("spawn a\na: command led 1 0\nrun for 1ms\n")
+    assert gc.isenabled()
