@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, goal, machine  # noqa: E402
+from common import goal, machine, user_env  # noqa: E402
 
 from tockshell.board import build_board  # noqa: E402
 from tockshell.kernel import KernelConfig  # noqa: E402
@@ -135,7 +135,7 @@ def crash_costs(n: int) -> tuple[float, float, float]:
 def main() -> None:
     """Print time per message at three sizes, peak RSS, and the crash-callback costs at 16 and 256."""
     print(f"scale: {PROCESSES} processes, Mailbox ring ({machine()})")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = user_env()
     runs = []
     for m in MESSAGES:
         out = subprocess.run([sys.executable, __file__, "--child", str(m)], capture_output=True, text=True,

@@ -13,7 +13,7 @@ The command is the console script pip installed next to this interpreter
 side only). ``PYTHONPATH`` points at this checkout, so the code measured is
 this tree's even when the editable install points elsewhere; bytecode is
 cached (``PYTHONPYCACHEPREFIX``, a temporary directory) as it is for a user,
-even if this environment says ``PYTHONDONTWRITEBYTECODE``.
+even if this environment says ``PYTHONDONTWRITEBYTECODE`` (see ``common.user_env``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, goal, machine, median_wall  # noqa: E402
+from common import goal, machine, median_wall, user_env  # noqa: E402
 
 REPS = int(os.environ.get("TOCKSHELL_BENCH_STARTUP_REPS", "9"))
 
@@ -41,12 +41,10 @@ def measure(reps: int = REPS) -> dict[str, float]:
     """Median seconds of each command (interleaved, so that all see the same machine)."""
     exe = installed_command()
     py = sys.executable
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    # As installed for a user: compiled modules are cached (in a private place, not in the tree);
-    # without this every run would compile every module from source.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as d:
-        env["PYTHONPYCACHEPREFIX"] = os.path.join(d, "pycache")
+        # As installed for a user: compiled modules are cached (in a private place, not in the tree);
+        # without this every run would compile every module from source.
+        env = user_env(os.path.join(d, "pycache"))
         scenario = os.path.join(d, "trivial.tsh")
         Path(scenario).write_text("spawn a ram=4k\na: command led 1 0\n")
         cmds = {

@@ -104,6 +104,18 @@ def machine() -> str:
             f"{platform.machine()}, load average {os.getloadavg()[0]:.1f}")
 
 
+def user_env(pycache: str | None = None) -> dict:
+    """The environment of a user's shell for a subprocess: this checkout on the path, bytecode
+    cached (in ``pycache``, not in the tree), output buffered as usual. This sandbox sets
+    PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED, which a user's shell normally does not."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTHONUNBUFFERED", None)
+    if pycache is not None:
+        env["PYTHONPYCACHEPREFIX"] = pycache
+    return env
+
+
 def median_wall(argv: list[str], reps: int, env: dict | None = None, cwd: str | None = None) -> float:
     """Median wall-clock seconds of running ``argv`` to completion ``reps`` times (output discarded)."""
     times = []
