@@ -1149,9 +1149,10 @@ class Kernel:
         while True:
             n += 1
             self.ev += 1
+            pending = p.pending_action
             try:
                 # A syscall a breakpoint stopped before it was handled: the app is not asked again.
-                action = p.pending_action or prog.resume(p.pending_return)
+                action = pending or prog.resume(p.pending_return)
             except MemoryFault as exc:
                 self.fault(p, f"memory fault: {exc}")
                 action = _RAISED
@@ -1159,7 +1160,7 @@ class Kernel:
                 self.fault(p, f"app raised {type(exc).__name__}: {exc}")
                 action = _RAISED
             if action is not _RAISED:
-                if p.pending_action is not None:
+                if pending is not None:
                     p.pending_action = None
                 elif self.syscall_hook is not None and self._stop_before(p, action):
                     return -n if stop is not None and stop() else n - 1
