@@ -110,7 +110,8 @@ def running(s, node):
 def do_syscall(s, node, p, cls: int, regs: tuple) -> Any:
     """Issue one syscall for ``p``, print the result and what it did, set ``$_``."""
     k = s.kernel
-    regs = tuple(r & 0xFFFF_FFFF for r in regs)
+    r0, r1, r2, r3 = regs  # (spelled out: this runs once per statement of a long script)
+    regs = (r0 & 0xFFFF_FFFF, r1 & 0xFFFF_FFFF, r2 & 0xFFFF_FFFF, r3 & 0xFFFF_FFFF)
     if s.syscall_gate is not None and s.syscall_gate(s, node, p, cls, regs):
         return s.last_result  # held at a breakpoint: the debugger said so; `continue` issues it
     s.in_syscall = True
