@@ -131,3 +131,19 @@ def test_fast_lines_really_take_the_fast_path(monkeypatch):
     monkeypatch.setattr(P, "parse_lark", lambda *a: calls.append(a) or real(*a))
     prog = P.parse("a: command led 1 0\na: subscribe console 1 @h\na: yield\n", "f")
     assert len(prog.statements) == 3 and not calls
+
+
+def test_a_plain_scenario_never_loads_lark(tmp_path):
+    # Start-up: a scenario of spawns and syscalls is read by the fast path alone.
+    import subprocess
+    import sys
+
+    f = tmp_path / "plain.tsh"
+    f.write_text("# plain\nspawn a ram=4k\na: command led 1 0\na: subscribe console 1 @h\na: yield no-wait\n")
+    code = ("import sys\nfrom tockshell.cli import main\nrc = main(['run', sys.argv[1]])\n"
+            "assert 'lark' not in sys.modules, 'lark was imported'\nsys.exit(rc)\n")
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    r = subprocess.run([sys.executable, "-c", code, str(f)], capture_output=True, text=True, cwd=repo)
+    assert r.returncode == 0, r.stderr
