@@ -46,9 +46,11 @@ _YIELDED = StateKind.YIELDED
 _YIELDED_FOR = StateKind.YIELDED_FOR
 
 _COMMAND = SyscallClass.COMMAND
-_FOREVER = float("inf")
+_FOREVER = 1 << 100  # later than any time or count (an int: int-to-int compares are the cheapest)
 #: Events between two collections of the young generation while run() holds the automatic collector.
-_GC_EVERY = 50_000
+#: Large on purpose: most objects of a run are log records, and a record that leaves the log (at
+#: log_limit) before the next collection is never traversed at all.
+_GC_EVERY = 1_000_000
 _FAIL_NODEVICE = SyscallReturn.failure(ErrorCode.NODEVICE)
 _RAISED = object()  # the app raised instead of acting: it has been faulted already
 _new_record = object.__new__
@@ -1164,7 +1166,6 @@ class Kernel:
                     p.pending_action = None
                 elif self.syscall_hook is not None and self._stop_before(p, action):
                     return -n if stop is not None and stop() else n - 1
-                p.pending_return = None
                 # The hot path: an unfiltered command with in-range registers, handled here.
                 # It does what execute() -> handle_syscall() -> _record() -> _set_return() do
                 # for a command, in the same order; tests compare its trace with theirs.
@@ -1202,12 +1203,14 @@ class Kernel:
                             fn(rec)
                     sp = p.sp
                     if sp > p.app_break or sp - 32 < p.memory_start:
+                        p.pending_return = None
                         self._set_return(p, r)  # faults the process
                     else:
                         p.state = RUNNING
                         p.wait_for_ready = False
                         p.pending_return = r
                 else:
+                    p.pending_return = None
                     self._app_action(p, action)
             if stop is not None and stop():
                 return -n

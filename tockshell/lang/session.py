@@ -59,7 +59,7 @@ LABEL_STRIDE = 0x10
 DEFAULT_MAX_EVENTS = 1_000_000
 MAX_INCLUDE_DEPTH = 16
 #: Statements between two collections of the young generation while a script runs.
-_COLLECT_EVERY = 2_000
+_COLLECT_EVERY = 20_000
 
 
 class Quit(Exception):
