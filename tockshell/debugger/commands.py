@@ -218,10 +218,7 @@ def _break_syscall(s, n: ast.BreakSyscall):
                                  f"allow-ur), not {cls}")
     bp = dbg.add(Breakpoint(0, "syscall", process=_proc_name(s, n.process), cls=cls, driver=_driver(s, n.driver),
                             condition=n.condition, temporary=n.temporary, text=_text(s, n)))
-    s.say(f"{'Temporary breakpoint' if n.temporary else 'Breakpoint'} {bp.number}: {what_text(s, bp)}"
-          + (f" if {expr_text(n.condition)}" if n.condition is not None else "")
-          + " — stops before the kernel handles it")
-    return bp.number
+    return _announce(s, n, bp, "the kernel handles it")
 
 
 @statement(ast.BreakUpcall)
@@ -230,9 +227,14 @@ def _break_upcall(s, n: ast.BreakUpcall):
     num = evaluate_int(s, n.upcall_num, "an upcall number") if n.upcall_num is not None else None
     bp = dbg.add(Breakpoint(0, "upcall", process=_proc_name(s, n.process), driver=_driver(s, n.driver),
                             upcall_num=num, condition=n.condition, temporary=n.temporary, text=_text(s, n)))
+    return _announce(s, n, bp, "the upcall is delivered")
+
+
+def _announce(s, n, bp, before: str) -> int:
+    """The line gdb prints for a new breakpoint; the breakpoint's number is the statement's value."""
     s.say(f"{'Temporary breakpoint' if n.temporary else 'Breakpoint'} {bp.number}: {what_text(s, bp)}"
           + (f" if {expr_text(n.condition)}" if n.condition is not None else "")
-          + " — stops before the upcall is delivered")
+          + f" — stops before {before}")
     return bp.number
 
 

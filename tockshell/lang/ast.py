@@ -251,46 +251,40 @@ def _split(name: str) -> tuple[str, ...]:
     return tuple(name.split("."))
 
 
+class _Dotted:
+    """``name`` read as dotted parts: ``client.state`` is root ``client``, fields ``("state",)``."""
+
+    __slots__ = ()
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return _split(self.name)
+
+    @property
+    def root(self) -> str:
+        return self.parts[0]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.parts[1:]
+
+
 @_node
-class Var(Expr):
+class Var(_Dotted, Expr):
     """A variable read, ``$name``, with its dotted fields kept in ``name``:
     ``$_.r0`` is ``Var("_.r0")``, whose ``root`` is ``"_"`` and ``fields``
     ``("r0",)``. An index (``$_.values[1]``) is an :class:`Index` around it."""
 
     name: str
 
-    @property
-    def parts(self) -> tuple[str, ...]:
-        return _split(self.name)
-
-    @property
-    def root(self) -> str:
-        return self.parts[0]
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return self.parts[1:]
-
 
 @_node
-class Name(Expr):
+class Name(_Dotted, Expr):
     """A bare word: a process name, a dotted process field (``p.state``), or a
     word such as ``Running``, ``none``, ``true``, ``NODEVICE``, ``on``.
     Used for process operands of statements as well, for its position."""
 
     name: str
-
-    @property
-    def parts(self) -> tuple[str, ...]:
-        return _split(self.name)
-
-    @property
-    def root(self) -> str:
-        return self.parts[0]
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return self.parts[1:]
 
 
 # --------------------------------------------------------------- operators
