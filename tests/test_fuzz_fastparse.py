@@ -10,7 +10,6 @@ the same positions, or the same error at the same place.
 
 from __future__ import annotations
 
-import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +25,7 @@ def deep(n):
     if isinstance(n, A.Node):
         p = n.pos
         return (type(n).__name__, None if p is None else (p.file, p.line, p.column, p.end_line, p.end_column),
-                tuple((f.name, deep(getattr(n, f.name))) for f in attrs.fields(type(n)) if f.name != "pos"))
+                tuple((f.name, deep(getattr(n, f.name))) for f in A.node_fields(type(n)) if f.name != "pos"))
     return n
 
 

@@ -1,6 +1,6 @@
 """The tsh abstract syntax tree.
 
-Every node is a frozen attrs class carrying a :class:`Pos` (keyword-only
+Every node is a frozen value class carrying a :class:`Pos` (keyword-only
 ``pos=``, ignored by ``==`` so that tests and interpreters can compare nodes
 built by hand with parsed ones). An interpreter dispatches on the class::
 
@@ -28,10 +28,10 @@ Nothing here imports lark: the AST is plain data.
 
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
-import attrs
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 __all__ = [  # noqa: RUF022 - grouped by section, as in the language spec
     "Pos", "Node", "Statement", "Expr",
@@ -72,11 +72,10 @@ __all__ = [  # noqa: RUF022 - grouped by section, as in the language spec
     # vocabulary
     "RESULT_VARIANTS", "ERROR_CODES", "PROCESS_STATES", "PROCESS_FIELDS",
     "RESULT_FIELDS", "STOP_FIELDS", "SYSCALL_VERBS", "BUILTIN_FUNCTIONS",
-    "walk",
+    "walk", "node_fields", "field", "FrozenNodeError",
 ]
 
 
-@attrs.frozen
 class Pos:
     """A span of source text: 1-based lines and columns, end exclusive.
 
@@ -84,11 +83,39 @@ class Pos:
     reports it, so ``end_column - column`` is the width on a single line.
     """
 
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    __slots__ = ("file", "line", "column", "end_line", "end_column")
+    __match_args__ = __slots__
+
+    def __init__(self, file: str, line: int, column: int, end_line: int, end_column: int):
+        _set = object.__setattr__
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+
+    def _key(self) -> tuple:
+        return (self.file, self.line, self.column, self.end_line, self.end_column)
+
+    def __eq__(self, other):
+        if other.__class__ is not Pos:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Pos(file={self.file!r}, line={self.line!r}, column={self.column!r}, "
+                f"end_line={self.end_line!r}, end_column={self.end_column!r})")
+
+    def __setattr__(self, name, value=None):
+        raise FrozenNodeError(f"Pos is immutable (setting {name})")
+
+    __delattr__ = __setattr__
+
+    def __reduce__(self):
+        return (Pos, self._key())
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
@@ -119,57 +146,220 @@ def _source_lines(source: str) -> list[str]:
     return _lines_of[1]
 
 
-def _pos_field():
-    # kw_only keeps it out of positional construction and of __match_args__;
-    # eq=False lets hand-built nodes equal parsed ones.
-    return attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+# ------------------------------------------------------------ node classes
+#
+# Nodes are frozen value classes declared attrs-style (annotated fields, ``field(...)`` for
+# options), but built here rather than by attrs: attrs compiles each class's methods from
+# source at import, which for a hundred node classes was a third of ``tockshell run``'s
+# start-up. Each class's ``__init__`` is a plain function in the generated module
+# ``_ast_init`` (cached as bytecode like any module); a class whose declaration no longer
+# matches what was generated gets its ``__init__`` compiled here instead, so editing this
+# file never breaks anything, and a test says when to regenerate
+# (``python3 -m tockshell.lang.ast --write-init``).
 
 
-# attrs compiles __init__, __repr__, __eq__ and __hash__ from source for each
-# class; for a hundred node classes that was most of the import time of the
-# language front end. Nodes keep attrs' __init__ and share one field-driven
-# __repr__/__eq__/__hash__, defined on Node, which halves that cost.
-_node = attrs.frozen(repr=False, eq=False)
-_PLANS: dict[type, tuple] = {}
+class FrozenNodeError(AttributeError):
+    """Raised on an attempt to change a node (nodes are values)."""
 
 
-def _plan(cls) -> tuple:
-    """(fields, positional fields, names compared by ==, names shown by
-    repr) of a node class, computed once."""
-    found = _PLANS.get(cls)
-    if found is None:
-        fields = attrs.fields(cls)
-        found = _PLANS[cls] = (
-            fields,
-            tuple(f for f in fields if not f.kw_only),
-            tuple(f.name for f in fields if f.eq),
-            tuple(f.name for f in fields if f.repr),
-        )
-    return found
+class _Field:
+    """One declared field of a node class."""
+
+    __slots__ = ("name", "default", "eq", "repr", "kw_only", "default_method")
+
+    def __init__(self, default, eq: bool, repr: bool, kw_only: bool):
+        self.name = ""
+        self.default = default
+        self.eq = eq
+        self.repr = repr
+        self.kw_only = kw_only
+        self.default_method = None
+
+    def default_from(self, method):
+        """Decorator: the field's default is ``method(self)``, called once the fields before it are set."""
+        self.default_method = method.__name__
+        return method
+
+    def spec(self) -> str:
+        """The field as the generated module records it (a change means regenerate)."""
+        if self.default_method is not None:
+            d = f"=self.{self.default_method}()"
+        elif self.default is _NOTHING:
+            d = ""
+        else:
+            d = "=" + repr(self.default)
+        return f"{'*' if self.kw_only else ''}{self.name}{d}"
+
+    def __repr__(self) -> str:
+        return f"<field {self.spec()}>"
+
+
+try:
+    from . import _ast_init as _generated
+except ImportError:  # only while the generated module is being (re)written
+    _generated = None
+if not isinstance(getattr(_generated, "NOTHING", None), getattr(_generated, "Nothing", ())):
+    _generated = None  # not a module this version of the generator wrote: compile every __init__ here
+
+
+class _Nothing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOTHING"
+
+
+#: "No value given" for a field whose default is computed; the generated functions' own.
+_NOTHING = _generated.NOTHING if _generated is not None else _Nothing()
+_LITERAL_DEFAULTS = (type(None), bool, int, str, bytes)
+
+
+def field(default=_NOTHING, *, eq: bool = True, repr: bool = True, kw_only: bool = False) -> _Field:
+    """Declare a node field with options: ``eq=False`` leaves it out of ``==`` and hashing,
+    ``repr=False`` out of ``repr``, ``kw_only=True`` out of positional construction and
+    pattern matching. Defaults are literals (None, numbers, strings, ``()``); a computed
+    default is a method decorated with ``@<field>.default_from``."""
+    if default is not _NOTHING and not (isinstance(default, _LITERAL_DEFAULTS) or default == ()):
+        raise TypeError(f"a node field's default must be a literal, not {default!r}")
+    return _Field(default, eq, repr, kw_only)
+
+
+def node_fields(cls) -> tuple:
+    """The fields of a node class, in construction order (each has ``.name``)."""
+    return cls.__node_fields__
+
+
+def _class_fields(cls) -> tuple:
+    inherited = {f.name: f for f in getattr(cls, "__node_fields__", ())}
+    for name in cls.__dict__.get("__annotations__", {}):
+        value = cls.__dict__.get(name, _NOTHING)
+        f = value if isinstance(value, _Field) else field(value)
+        f.name = name
+        inherited.pop(name, None)
+        inherited[name] = f
+        if value is not _NOTHING:
+            delattr(cls, name)
+    fields = tuple(inherited.values())
+    seen_default = False
+    for f in fields:
+        if f.kw_only:
+            continue
+        if f.default is not _NOTHING or f.default_method is not None:
+            seen_default = True
+        elif seen_default:
+            raise TypeError(f"{cls.__name__}: field {f.name} without a default follows one with a default")
+    return fields
+
+
+def init_spec(fields) -> str:
+    """The signature the generated module records for a class with these fields."""
+    return ",".join(f.spec() for f in fields)
+
+
+def init_source(name: str, fields) -> str:
+    """The source of the ``__init__`` of node class ``name`` (a function called ``name``)."""
+    params, kw = ["self"], []
+    body = ["    d = self.__dict__"]
+    for f in fields:
+        if f.default_method is not None:
+            p = f"{f.name}=NOTHING"
+            body.append(f"    d[{f.name!r}] = self.{f.default_method}() if {f.name} is NOTHING else {f.name}")
+        else:
+            p = f.name if f.default is _NOTHING else f"{f.name}={f.default!r}"
+            body.append(f"    d[{f.name!r}] = {f.name}")
+        (kw if f.kw_only else params).append(p)
+    if kw:
+        params += ["*"] + kw
+    return f"def {name}({', '.join(params)}):\n" + "\n".join(body) + "\n"
+
+
+
+
+def _node(cls):
+    """Make ``cls`` a node class: fields from its annotations, ``__init__``, ``__match_args__``."""
+    fields = _class_fields(cls)
+    cls.__node_fields__ = fields
+    cls.__match_args__ = tuple(f.name for f in fields if not f.kw_only)
+    cls._eq_names = tuple(f.name for f in fields if f.eq)
+    cls._repr_names = tuple(f.name for f in fields if f.repr)
+    spec = init_spec(fields)
+    if _generated is not None and _generated.SPECS.get(cls.__name__) == spec:
+        init = getattr(_generated, cls.__name__)
+    else:
+        ns = {"NOTHING": _NOTHING}
+        exec(compile(init_source(cls.__name__, fields), f"<tsh node {cls.__name__}>", "exec"), ns)
+        init = ns[cls.__name__]
+    init.__name__ = "__init__"
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init
+    _NODE_CLASSES.append(cls)
+    return cls
+
+
+_NODE_CLASSES: list[type] = []
+
+
+def generated_init_module() -> str:
+    """The text of ``_ast_init.py`` for the node classes declared now."""
+    out = ['"""The ``__init__`` of every tsh AST node class: generated from the declarations in',
+           '``ast.py`` by ``python3 -m tockshell.lang.ast --write-init``; do not edit."""',
+           "",
+           "",
+           "class Nothing:",
+           '    """The default of a field computed from the others."""',
+           "",
+           "    __slots__ = ()",
+           "",
+           "    def __repr__(self):",
+           '        return "NOTHING"',
+           "",
+           "",
+           "NOTHING = Nothing()",
+           "",
+           "SPECS = {"]
+    out += [f"    {c.__name__!r}: {init_spec(c.__node_fields__)!r}," for c in _NODE_CLASSES]
+    out.append("}")
+    for c in _NODE_CLASSES:
+        out += ["", "", init_source(c.__name__, c.__node_fields__).rstrip("\n")]
+    return "\n".join(out) + "\n"
 
 
 @_node
 class Node:
     """Base of every AST node."""
 
-    pos: Optional[Pos] = _pos_field()
+    pos: Optional[Pos] = field(None, eq=False, repr=False, kw_only=True)
 
     def __eq__(self, other):
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in _plan(self.__class__)[2])
+        return all(getattr(self, n) == getattr(other, n) for n in self._eq_names)
 
     def __ne__(self, other):
         result = self.__eq__(other)
         return result if result is NotImplemented else not result
 
     def __hash__(self):
-        return hash((self.__class__.__name__,)
-                    + tuple(getattr(self, n) for n in _plan(self.__class__)[2]))
+        return hash((self.__class__.__name__,) + tuple(getattr(self, n) for n in self._eq_names))
 
     def __repr__(self):
-        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in _plan(self.__class__)[3])
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._repr_names)
         return f"{self.__class__.__name__}({shown})"
+
+    def __setattr__(self, name, value=None):
+        raise FrozenNodeError(f"{self.__class__.__name__} nodes are immutable (setting {name})")
+
+    __delattr__ = __setattr__
+
+    def __reduce__(self):
+        return (_rebuild, (self.__class__, dict(self.__dict__)))
+
+
+def _rebuild(cls, state: dict):
+    node = cls.__new__(cls)
+    node.__dict__.update(state)
+    return node
 
 
 @_node
@@ -190,7 +380,7 @@ class Number(Expr):
     is the spelling, kept so that output can echo hex as hex."""
 
     value: int
-    text: str = attrs.field(default="", eq=False)
+    text: str = field("", eq=False)
 
 
 _NS_PER_UNIT = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
@@ -203,12 +393,14 @@ class Duration(Expr):
     held exactly in nanoseconds."""
 
     nanoseconds: int
-    text: str = attrs.field(default="", eq=False)
+    text: str = field("", eq=False)
 
     @property
     def microseconds(self) -> Fraction:
         """The duration in microseconds, exactly (an integer-valued Fraction
         unless the literal was finer than 1us)."""
+        from fractions import Fraction  # not at import: it brings in decimal, a cost at every start
+
         return Fraction(self.nanoseconds, 1_000)
 
     @classmethod
@@ -223,7 +415,7 @@ class Size(Expr):
     1 MiB. A plain number is a :class:`Number`, not a Size."""
 
     bytes: int
-    text: str = attrs.field(default="", eq=False)
+    text: str = field("", eq=False)
 
 
 @_node
@@ -233,9 +425,9 @@ class String(Expr):
     NN). Allows, writes and comparisons with bytes use ``data``."""
 
     text: str
-    data: bytes = attrs.field(eq=False)
+    data: bytes = field(eq=False)
 
-    @data.default
+    @data.default_from
     def _data_default(self) -> bytes:
         return self.text.encode("utf-8")
 
@@ -517,7 +709,7 @@ class StartProcess(ProcessControl):
 class FaultProcess(ProcessControl):
     """``fault NAME``, or its alias ``crash NAME`` (``alias="crash"``)."""
 
-    alias: Optional[str] = attrs.field(default=None, eq=False)
+    alias: Optional[str] = field(None, eq=False)
 
 
 @_node
@@ -1141,12 +1333,23 @@ def walk(node):
     """Yield ``node`` and every node below it, depth first, in source order
     (handy for interpreters and tests)."""
     yield node
-    if not attrs.has(type(node)):
-        return
-    for field in attrs.fields(type(node)):
-        if field.name == "pos":
+    for f in getattr(type(node), "__node_fields__", ()):
+        if f.name == "pos":
             continue
-        value = getattr(node, field.name)
+        value = getattr(node, f.name)
         for item in value if isinstance(value, tuple) else (value,):
             if isinstance(item, Node):
                 yield from walk(item)
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    if sys.argv[1:] != ["--write-init"]:
+        sys.exit("usage: python3 -m tockshell.lang.ast --write-init")
+    from tockshell.lang import ast as _module  # the imported module, not this __main__ copy of it
+
+    target = Path(_module.__file__).with_name("_ast_init.py")
+    target.write_text(_module.generated_init_module())
+    print(f"wrote {target}")
