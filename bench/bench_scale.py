@@ -10,6 +10,11 @@
   Mailbox's crash callback is timed alone (it must cost the same at 256 as
   at 16: it visits the messages involved, never every process), beside the
   whole fault for context (every capsule's hooks, the restart).
+* **IPC Manager hook**: on rings of 16 and of 256 processes where each node
+  holds descriptors for the next few nodes (and they for it), processes are
+  faulted one after another and the IPC Manager's process-state hook (the
+  "pd N now stale" note) is timed alone: it visits the holders of the dead
+  process through its reverse index, so it must cost the same at 256 as at 16.
 
 ``TOCKSHELL_BENCH_SCALE=0.25`` runs a quarter of the messages (a quick look).
 """
@@ -132,6 +137,43 @@ def crash_costs(n: int) -> tuple[float, float, float]:
     return spent[0] / n * 1e6, total / n * 1e6, examined
 
 
+def fan_node(tock, me=0, n=1, fan=1):
+    """Register ``n<me>``, discover the next ``fan`` nodes of the ring, then wait forever."""
+    yield from ipcmgr_register(tock, f"n{me}")
+    for step in range(1, fan + 1):
+        yield from ipcmgr_discover(tock, f"n{(me + step) % n}", tries=100_000, retry_ms=1)
+    while True:
+        yield tock.yield_wait()
+
+
+def ipcmgr_hook_costs(n: int, fan: int = 3) -> tuple[float, float]:
+    """(IPC Manager hook us per crash, holders named per note) on a ring of ``n`` holding ``fan`` peers each.
+
+    Node i holds pds for i+1..i+fan and, as their service side, i-fan..i-1 hold pds for it, so a
+    crash names the same few holders whatever ``n`` is; each process is crashed once (stop policy).
+    """
+    b = build_board(config=KernelConfig(num_procs=n), fault_policy="stop")
+    k = b.kernel
+    for i in range(n):
+        k.create_process(f"n{i}", program=AppProgram(fan_node, {"me": i, "n": n, "fan": fan}))
+    k.run(max_events=1_000_000)
+    mgr = b.driver("ipcmgr")
+    assert all(mgr.table_of(q).open_count == 2 * fan for q in k.processes), "every node should hold its pds"
+    hook = mgr._process_changed
+    spent = [0.0]
+
+    def timed(p, old, cause):
+        t = time.perf_counter()
+        hook(p, old, cause)
+        spent[0] += time.perf_counter() - t
+
+    k._hooks[k._hooks.index(hook)] = timed
+    for p in [q for q in k.processes if q is not None]:
+        k.fault(p, "bench: crash")
+    named = sum(r.data[0].count("'s pd ") for r in k.log if r.kind == "note" and "now stale" in r.data[0])
+    return spent[0] / n * 1e6, named / n
+
+
 def main() -> None:
     """Print time per message at three sizes, peak RSS, and the crash-callback costs at 16 and 256."""
     print(f"scale: {PROCESSES} processes, Mailbox ring ({machine()})")
@@ -158,6 +200,13 @@ def main() -> None:
           + goal(big[0] <= 2 * small[0], "cost independent of the number of processes"))
     print(f"  whole fault (every capsule's hook): {small[1]:6.1f} us at 16, {big[1]:6.1f} us at "
           f"{PROCESSES}")
+    # Best of three fresh rings: a crash costs microseconds, so one busy moment of a neighbour shows.
+    small_m = min(ipcmgr_hook_costs(16) for _ in range(3))
+    big_m = min(ipcmgr_hook_costs(PROCESSES) for _ in range(3))
+    ratio = big_m[0] / small_m[0]
+    print(f"  IPC Manager process-state hook: {small_m[0]:6.1f} us per crash at 16 processes, {big_m[0]:6.1f} us "
+          f"at {PROCESSES} = {ratio:.2f}x ({small_m[1]:.1f} and {big_m[1]:.1f} holders named per crash)  "
+          + goal(ratio <= 2, "cost independent of the number of processes"))
 
 
 if __name__ == "__main__":

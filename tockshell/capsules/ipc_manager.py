@@ -128,6 +128,66 @@ class DescriptorTable:
         return [(i + 1, e) for i, e in enumerate(self.entries) if e is not None]
 
 
+class HolderIndex:
+    """Who holds a descriptor naming each peer instance: the reverse of every live descriptor table.
+
+    ``by_peer[peer identifier][holder identifier]`` is the set of pds in that
+    holder's table naming that peer; ``holders[holder identifier]`` is the
+    holder's ProcessId and its ``{pd: peer identifier}``, so a holder whose
+    table is wiped leaves the index in time proportional to its own entries.
+    Keys are ProcessId identifiers, which Tock never reuses. Kept in step by
+    open, close and the process-state hook; a regrowth copies entries to the
+    same pds, so it changes nothing here.
+    """
+
+    __slots__ = ("by_peer", "holders")
+
+    def __init__(self) -> None:
+        self.by_peer: dict[int, dict[int, set[int]]] = {}
+        self.holders: dict[int, tuple[ProcessId, dict[int, int]]] = {}
+
+    def add(self, holder: ProcessId, pd: int, peer: ProcessId) -> None:
+        """``holder``'s table now has ``pd`` open, naming ``peer``."""
+        self.by_peer.setdefault(peer.identifier, {}).setdefault(holder.identifier, set()).add(pd)
+        self.holders.setdefault(holder.identifier, (holder, {}))[1][pd] = peer.identifier
+
+    def remove(self, holder: ProcessId, pd: int) -> None:
+        """``holder`` closed ``pd``."""
+        entry = self.holders.get(holder.identifier)
+        if entry is None or pd not in entry[1]:
+            return
+        peer = entry[1].pop(pd)
+        if not entry[1]:
+            del self.holders[holder.identifier]
+        self._unlink(peer, holder.identifier, pd)
+
+    def drop_holder(self, holder: ProcessId) -> None:
+        """``holder``'s table is gone (its grants were wiped): forget every entry it held."""
+        entry = self.holders.pop(holder.identifier, None)
+        if entry is not None:
+            for pd, peer in entry[1].items():
+                self._unlink(peer, holder.identifier, pd)
+
+    def _unlink(self, peer: int, holder: int, pd: int) -> None:
+        by_holder = self.by_peer[peer]
+        pds = by_holder[holder]
+        pds.discard(pd)
+        if not pds:
+            del by_holder[holder]
+            if not by_holder:
+                del self.by_peer[peer]
+
+    def holders_of(self, peer: ProcessId) -> list[tuple[ProcessId, int]]:
+        """(holder, pd) for every holder of a descriptor naming ``peer``: holders in slot order, each with
+        its lowest such pd (what ``DescriptorTable.pd_for`` finds first)."""
+        by_holder = self.by_peer.get(peer.identifier)
+        if not by_holder:
+            return []
+        out = [(self.holders[h][0], min(pds)) for h, pds in by_holder.items()]
+        out.sort(key=lambda item: item[0].index)
+        return out
+
+
 class IpcMgrApp:
     """The IPC Manager's per-process grant data."""
 
@@ -157,6 +217,8 @@ class IpcManager(SyscallDriver):
         #: Callables ``fn(holder, pd, peer_pid)`` run after a descriptor is closed (the Mailbox settles
         #: messages that travel through it, so a reused number never labels an old message).
         self.close_hooks: list = []
+        #: peer -> holders of a descriptor naming it, so a process-state change visits those holders only.
+        self._index = HolderIndex()
         self._stats = self._zero_stats()
         super().__init__()
 
@@ -335,6 +397,7 @@ class IpcManager(SyscallDriver):
             self._write_data(holder, g)
         pd = table.free_pd()
         table.entries[pd - 1] = Entry(peer.pid, peer.name, k.now)
+        self._index.add(holder.pid, pd, peer.pid)
         self._write_table(holder, table)
         return pd
 
@@ -348,6 +411,7 @@ class IpcManager(SyscallDriver):
             return self._refuse(p, ErrorCode.INVAL, f"{p.name} closes pd {pd}, which is not open")
         peer = table.entries[pd - 1].peer
         table.entries[pd - 1] = None
+        self._index.remove(p.pid, pd)
         self._write_table(p, table)
         for hook in self.close_hooks:
             hook(p, pd, peer)
@@ -515,16 +579,40 @@ class IpcManager(SyscallDriver):
         self.kernel.write_buffer(p, blk.address, bytes(image))
 
     # ------------------------------------------------------------------ process changes
+    def holder_index(self) -> dict[int, dict[int, list[int]]]:
+        """peer identifier -> {holder identifier: its pds naming that peer, ascending}, live holders only.
+
+        Exactly what a scan of every live process's table finds (tests compare the two).
+        """
+        k = self.kernel
+        out: dict[int, dict[int, list[int]]] = {}
+        for peer, by_holder in self._index.by_peer.items():
+            for holder, pds in by_holder.items():
+                q = k.lookup(self._index.holders[holder][0])
+                if q is not None and q.alive:
+                    out.setdefault(peer, {})[holder] = sorted(pds)
+        return out
+
+    def stale_holders(self, old: ProcessId) -> list[tuple[Process, int]]:
+        """(holder, pd) for every live process whose table names ``old``, in slot order, each holder's
+        first such pd: what a scan of every table finds, in the time of ``old``'s holders only."""
+        k = self.kernel
+        out = []
+        for holder, pd in self._index.holders_of(old):
+            # A holder that died without its hook firing (a kernel panic) keeps its entries here;
+            # its table is out of reach, as a scan would find it.
+            q = k.lookup(holder)
+            if q is not None and q.alive:
+                out.append((q, pd))
+        return out
+
     def _process_changed(self, p: Process, old: ProcessId, cause: str) -> None:
+        # The dead instance's own table went with its grants.
+        self._index.drop_holder(old)
         # Nothing to do for correctness (staleness is checked at each use); this explains it in the trace.
         if self.raw:
             return
-        held = []
-        for q in self.kernel.live_processes():
-            t = self.table_of(q)
-            pd = t.pd_for(old) if t is not None else None
-            if pd is not None:
-                held.append(f"{q.name}'s pd {pd}")
+        held = [f"{q.name}'s pd {pd}" for q, pd in self.stale_holders(old)]
         if held:
             self.kernel.note(f"ipcmgr: {p.name} [{old.identifier}] {cause}: {', '.join(held)} "
                              f"now stale (NODEVICE on use)", p)
