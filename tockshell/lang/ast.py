@@ -408,6 +408,14 @@ class Duration(Expr):
         """Nanoseconds in one ``unit`` (``ns us ms s min``)."""
         return _NS_PER_UNIT[unit]
 
+    @classmethod
+    def nanoseconds_of(cls, number: str, unit: str) -> Optional[int]:
+        """Exactly how many nanoseconds ``number`` (digits, ``_``, at most one decimal point)
+        ``unit`` is; None when that is finer than 1ns (``1.5ns``)."""
+        whole, _, frac = number.replace("_", "").partition(".")
+        q, r = divmod(int(whole + frac) * _NS_PER_UNIT[unit], 10 ** len(frac))
+        return None if r else q
+
 
 @_node
 class Size(Expr):

@@ -30,7 +30,7 @@ from typing import Any
 from ..board import build_board
 from ..userland import frames
 from . import ast
-from .commands import board_hook, process_field, statement
+from .commands import STATEMENT_OPTIONS, board_hook, process_field, statement
 from .errors import suggestion
 from .interpreter import option_value
 from .values import Symbol, Time, format_time, show
@@ -584,11 +584,5 @@ HELP = {
 }
 
 
-def _offer_keys() -> None:
-    # The completer offers `compare`'s keys like spawn's (its table starts empty for plugins to fill).
-    from .completion import STATEMENT_OPTIONS
-
-    STATEMENT_OPTIONS.setdefault("compare", {}).update({k: doc for k, (_, doc) in Workload.KEYS.items()})
-
-
-_offer_keys()
+# The completer offers `compare`'s keys like spawn's.
+STATEMENT_OPTIONS.setdefault("compare", {}).update({k: doc for k, (_, doc) in Workload.KEYS.items()})

@@ -71,10 +71,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import attrs
-
 __all__ = ["STATEMENTS", "CORE_STATEMENTS", "SPAWN_KEYS", "CONFIG_KEYS", "PROCESS_FIELDS", "statement", "spawn_key",
-           "config_key", "process_field", "handler_for", "BOARD_HOOKS", "board_hook", "SpawnContext", "ConfigKey", "ConfigValue",
+           "config_key", "process_field", "handler_for", "BOARD_HOOKS", "board_hook", "STATEMENT_OPTIONS", "SpawnContext", "ConfigKey", "ConfigValue",
            "Stop"]
 
 #: AST statement class -> handler(session, node), registered by plugins (consulted first).
@@ -89,6 +87,9 @@ CONFIG_KEYS: dict[str, "ConfigKey"] = {}
 PROCESS_FIELDS: dict[str, tuple[Callable[[Any, Any], Any], str]] = {}
 #: Called with the session after each new board (see "Board hooks").
 BOARD_HOOKS: list[Callable[[Any], None]] = []
+#: statement keyword -> {option: description}: the ``key=value`` options the completer offers
+#: (:mod:`tockshell.lang.completion` adds the core's).
+STATEMENT_OPTIONS: dict[str, dict[str, str]] = {}
 
 
 def board_hook(fn):
@@ -133,14 +134,35 @@ def spawn_key(*keys: str, core: bool = False):
     return deco
 
 
-@attrs.define
-class ConfigKey:
+class _Record:
+    """Mutable records compared and shown by their slots. Plain classes, not attrs: these are
+    built at every start-up, where attrs compiling each class's methods cost about a
+    millisecond a class."""
+
+    __slots__ = ()
+    __hash__ = None  # mutable: not hashable
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{self.__class__.__name__}({shown})"
+
+
+class ConfigKey(_Record):
     """A ``config`` key: how to read it back and how to set it."""
 
-    name: str
-    getter: Callable[[Any], str]
-    setter: Callable[[Any, "ConfigValue"], None]
-    help: str = ""
+    __slots__ = ("name", "getter", "setter", "help")
+
+    def __init__(self, name: str, getter: Callable[[Any], str], setter: Callable[[Any, "ConfigValue"], None],
+                 help: str = ""):
+        self.name = name
+        self.getter = getter
+        self.setter = setter
+        self.help = help
 
 
 def config_key(name: str, getter: Callable[[Any], str], setter: Callable[[Any, "ConfigValue"], None],
@@ -159,16 +181,19 @@ def process_field(name: str, help: str = ""):
     return deco
 
 
-@attrs.define
-class ConfigValue:
+class ConfigValue(_Record):
     """The right-hand side of ``config KEY = VALUE``, in every form a setter may want."""
 
-    source: str
-    word: str | None = None
-    number: int | None = None
-    text: str | None = None
-    call: tuple | None = None
-    items: tuple | None = None
+    __slots__ = ("source", "word", "number", "text", "call", "items")
+
+    def __init__(self, source: str, word: str | None = None, number: int | None = None, text: str | None = None,
+                 call: tuple | None = None, items: tuple | None = None):
+        self.source = source
+        self.word = word
+        self.number = number
+        self.text = text
+        self.call = call
+        self.items = items
 
     @property
     def flag(self) -> bool | None:
@@ -198,18 +223,21 @@ class ConfigValue:
         return self.source
 
 
-@attrs.define
-class SpawnContext:
-    """What a ``spawn`` statement is building: options by key, create_process kwargs, the program."""
+class SpawnContext(_Record):
+    """What a ``spawn`` statement is building: options by key, create_process kwargs, the program;
+    ``kinds`` is the AST class of each option's value (a plugin can tell ``250ms`` from ``250``)."""
 
-    name: str
-    options: dict[str, Any]
-    kwargs: dict[str, Any] = attrs.Factory(dict)
-    program: Any = None
-    used: set = attrs.Factory(set)
-    node: Any = None
-    #: AST class of each option's value (a plugin can tell ``250ms`` from ``250``).
-    kinds: dict = attrs.Factory(dict)
+    __slots__ = ("name", "options", "kwargs", "program", "used", "node", "kinds")
+
+    def __init__(self, name: str, options: dict[str, Any], kwargs: dict[str, Any] | None = None, program: Any = None,
+                 used: set | None = None, node: Any = None, kinds: dict | None = None):
+        self.name = name
+        self.options = options
+        self.kwargs = {} if kwargs is None else kwargs
+        self.program = program
+        self.used = set() if used is None else used
+        self.node = node
+        self.kinds = {} if kinds is None else kinds
 
     def use(self, *keys: str) -> None:
         """Mark options as consumed (anything left unconsumed is reported as unknown)."""
@@ -219,14 +247,16 @@ class SpawnContext:
         return {k: v for k, v in self.options.items() if k not in self.used}
 
 
-@attrs.define
-class Stop:
+class Stop(_Record):
     """Why a run or step stopped early: ``$stop`` (kind, process, number) plus a sentence."""
 
-    kind: str
-    process: str | None = None
-    number: int | None = None
-    message: str = ""
+    __slots__ = ("kind", "process", "number", "message")
+
+    def __init__(self, kind: str, process: str | None = None, number: int | None = None, message: str = ""):
+        self.kind = kind
+        self.process = process
+        self.number = number
+        self.message = message
 
     def as_record(self) -> dict:
         from .values import Symbol

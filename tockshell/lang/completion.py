@@ -30,6 +30,7 @@ from typing import Any, NamedTuple, Optional
 import attrs
 
 from . import ast as A
+from .commands import STATEMENT_OPTIONS as _PLUGIN_OPTIONS
 
 __all__ = ["Completion", "StaticNames", "complete", "SPAWN_OPTIONS", "STATEMENT_OPTIONS"]
 
@@ -77,13 +78,12 @@ SPAWN_OPTIONS = {
     "flash": "flash size", "short_id": "ShortId", "package": "package name",
     "app": "built-in app to run", "raw": "leave it as Tock creates it",
 }
-#: key=value options of other statements.
-STATEMENT_OPTIONS = {
-    "spawn": SPAWN_OPTIONS,
-    "inject": {"lqi": "link quality indicator"},
-    "traffic": {"rate": "frames per second", "ports": "destination ports"},
-    "compare": {},
-}
+#: key=value options of every statement that has them: the core's here, a plugin's added
+#: through the registry in :mod:`tockshell.lang.commands` (so a plugin need not import this module).
+STATEMENT_OPTIONS = _PLUGIN_OPTIONS
+for _kw, _opts in (("spawn", SPAWN_OPTIONS), ("inject", {"lqi": "link quality indicator"}),
+                   ("traffic", {"rate": "frames per second", "ports": "destination ports"})):
+    STATEMENT_OPTIONS.setdefault(_kw, {}).update(_opts)
 
 # NAME after these keywords names ... (a kind of live name).
 _NAME_KIND = {

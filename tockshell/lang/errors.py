@@ -22,7 +22,6 @@ Message conventions (parse errors, and a guide for runtime errors):
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterable, Optional
 
 from .ast import Node, Pos
@@ -123,7 +122,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> Optional[str]:
         dist = _distance(low, key)
         if dist > limit:
             continue
-        score = (dist, -difflib.SequenceMatcher(None, low, key).ratio())
+        score = (dist, -_ratio(low, key))
         if best is None or score < best[0]:
             best = (score, original)
     return best[1] if best else None
@@ -136,3 +135,9 @@ def suggestion(kind: str, word: str, candidates: Iterable[str]) -> str:
     if guess is None:
         return f"unknown {kind} '{word}'"
     return f"unknown {kind} '{word}' — did you mean '{guess}'?"
+
+
+def _ratio(a: str, b: str) -> float:
+    import difflib  # only when a suggestion is made: not a start-up cost
+
+    return difflib.SequenceMatcher(None, a, b).ratio()

@@ -311,13 +311,11 @@ def _value(file: str, kind: str, text: str, lineno: int, col: int):
     if kind == "SIZE":
         return A.Size(_int(text[:-1]) * _SIZE_UNITS[text[-1]], text, pos=pos)
     if kind == "DURATION":
-        from fractions import Fraction
-
         m = _DURATION.fullmatch(text)
-        amount = Fraction(m.group(1).replace("_", "")) * A.Duration.unit_nanoseconds(m.group(2))
-        if amount.denominator != 1:
+        ns = A.Duration.nanoseconds_of(m.group(1), m.group(2))
+        if ns is None:
             raise _Reject  # Lark's path reports it
-        return A.Duration(int(amount), text, pos=pos)
+        return A.Duration(ns, text, pos=pos)
     if kind == "VAR":
         return A.Var(text[1:], pos=pos)
     if kind == "NAME":

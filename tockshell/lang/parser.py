@@ -20,7 +20,6 @@ import os
 import re
 import sys
 import threading
-from fractions import Fraction
 from typing import Optional
 
 from . import ast as A
@@ -419,10 +418,10 @@ def _make_builder():
 
         def duration(self, meta, tok):
             m = re.fullmatch(r"([0-9_]+(?:\.[0-9]+)?)(ns|us|ms|s|min)", tok.value)
-            amount = Fraction(m.group(1).replace("_", "")) * A.Duration.unit_nanoseconds(m.group(2))
-            if amount.denominator != 1:
+            ns = A.Duration.nanoseconds_of(m.group(1), m.group(2))
+            if ns is None:
                 raise TshSyntaxError("a duration cannot be finer than 1ns", self.tp(tok))
-            return A.Duration(int(amount), tok.value, pos=self.tp(tok))
+            return A.Duration(ns, tok.value, pos=self.tp(tok))
 
         def bare_duration(self, meta, tok):
             if _int(tok.value) != 0:

@@ -1,24 +1,6 @@
-"""Processes from real Tock binaries: TBF headers read by tockloader.
-
-Tock developers have ``.tbf`` files (one app for one architecture) and ``.tab``
-bundles (a tar of TBFs plus ``metadata.toml``) from elf2tab. This module reads
-them with tockloader's own classes (``tockloader.tbfh.TBFHeader``,
-``tockloader.tab.TAB``), so tockshell and tockloader can never disagree about
-what a header says, and turns the header into what Tock's process loader
-(``ProcessBinary::create`` and ``ProcessStandard::create``) would make of it:
-
-* :func:`load_tbf` / :func:`load_tab` give a :class:`TbfInfo` (the parsed
-  facts, with tockloader's own warnings);
-* :func:`check_loadable` refuses what Tock refuses (disabled app, kernel
-  version, checksum, padding) with Tock's words;
-* :func:`spawn_args` gives the keyword arguments of
-  ``Kernel.create_process`` and installs :class:`TbfHeaderFilterDefaultAllow`,
-  the board's syscall filter driven by the Permissions TLV.
-
-tockloader is an optional dependency (``pip install 'tockshell[tbf]'``);
-without it every entry point raises :class:`TbfError` with one clear line.
-Nothing here imports the language or the shell.
-"""
+"""The TBF loader proper (see :mod:`tockshell.tbf`): kept out of the package's ``__init__`` so
+that the language plugin, imported at every start-up, does not pay for attrs classes and
+tockloader glue a session without TBFs never uses."""
 
 from __future__ import annotations
 
@@ -31,6 +13,7 @@ import attrs
 
 from .. import TOCK_KERNEL_VERSION
 from ..abi import ErrorCode, SyscallClass
+from . import SHORT_ID_RULES
 
 __all__ = [
     "TbfError", "TbfInfo", "Permission", "PersistentAcl", "MISSING_TOCKLOADER", "load_tbf", "load_tab",
@@ -60,10 +43,6 @@ DEFAULT_ARCHES = ("cortex-m4", "cortex-m3", "cortex-m0", "cortex-m7", "cortex-m3
 MAX_APP_RAM = 1 << 20
 MAX_APP_FLASH = 1 << 20
 
-#: How a board gives a ShortId to an app whose TBF has no ShortId TLV (``board.short_id_rule``):
-#: ``unique``: every app is LocallyUnique (a board with no AppID assigner);
-#: ``names``: ``AppIdAssignerNames`` with Tock's ``crc32_posix`` of the package name.
-SHORT_ID_RULES = ("unique", "names")
 
 
 class TbfError(ValueError):
