@@ -24,13 +24,13 @@ import re
 from typing import Callable
 
 from . import ast as A
-from .parser import _SIZE_UNITS, _decode_bytes, _decode_string, _int
+from .parser import _OPEN_CLOSE, _SIZE_UNITS, LazyPattern, _decode_bytes, _decode_string, _int
 
 __all__ = ["parse_fast"]
 
 # The terminals of tsh.lark that can appear in a fast line, in Lark's order of preference
 # (priority 1 first); each is the grammar's own pattern. Whitespace (WS) may precede any token.
-_TOKEN = re.compile(r"""[ \t\f]*(?:
+_TOKEN = LazyPattern(r"""[ \t\f]*(?:
      (?P<BYTES>x"[^"\n]*")
     |(?P<STRING>"(?:[^"\\\n]|\\.)*")
     |(?P<NUMBER>(?:0[xX][0-9a-fA-F][0-9a-fA-F_]*|0[bB][01][01_]*|[0-9][0-9_]*)(?![A-Za-z0-9_.]))
@@ -44,8 +44,6 @@ _TOKEN = re.compile(r"""[ \t\f]*(?:
     )""", re.X)
 _PREFIX = re.compile(r"([ \t\f]*)([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*:")
 _BLANK = re.compile(r"[ \t\f]*(?:#[^\n]*)?(\r?\n)?")
-# What may open or close a block or continue a line, outside strings and comments (parser._OPEN_CLOSE).
-_OPEN_CLOSE = re.compile(r'x"[^"\n]*"|"(?:[^"\\\n]|\\.)*"|#[^\n]*|[{}]|\\[ \t]*(?:\r?\n|$)')
 
 _DRIVERS = frozenset(("alarm", "console", "led", "button", "rng", "lld", "radio", "ipc", "ipcmgr", "mailbox",
                       "shmem", "registry_name", "registry_pkg", "relay"))
@@ -199,10 +197,10 @@ _COMMAND = re.compile(
 
 # The next commonest, whole: `p: allow-rw|allow-ro|allow-ur DRIVER N ADDR LEN` and
 # `p: subscribe DRIVER N @label [N]`, operands apart by whitespace.
-_ALLOW_RANGE = re.compile(
+_ALLOW_RANGE = LazyPattern(
     rf"([ \t\f]*)([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*:[ \t\f]*allow-(rw|ro|ur)[ \t\f]+([A-Za-z_][A-Za-z0-9_]*|{_NUM})"
     rf"[ \t\f]+({_NUM})[ \t\f]+({_NUM})[ \t\f]+({_NUM})[ \t\f]*(?:#[^\n]*)?(\r?\n)?\Z")
-_SUBSCRIBE_LABEL = re.compile(
+_SUBSCRIBE_LABEL = LazyPattern(
     rf"([ \t\f]*)([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*:[ \t\f]*subscribe[ \t\f]+([A-Za-z_][A-Za-z0-9_]*|{_NUM})"
     rf"[ \t\f]+({_NUM})[ \t\f]+(@[A-Za-z_][A-Za-z0-9_.\-]*)(?:[ \t\f]+({_NUM}))?[ \t\f]*(?:#[^\n]*)?(\r?\n)?\Z")
 
@@ -289,7 +287,7 @@ _SPAWN = re.compile(r"([ \t\f]*)spawn(?![A-Za-z0-9_.\-])[ \t\f]*([A-Za-z_][A-Za-
 _KEY = re.compile(r"[ \t\f]*([A-Za-z_][A-Za-z0-9_.\-]*)[ \t\f]*=")
 # A value that is one literal, in the lexer's order of preference after `=`: APP_REF (priority 2),
 # BYTES (1), then the rest. Anything else (lists, expressions, calls) is Lark's.
-_VALUE = re.compile(r"""[ \t\f]*(?:
+_VALUE = LazyPattern(r"""[ \t\f]*(?:
      (?P<APP_REF>[A-Za-z0-9_.~+\-/]*\.py:[A-Za-z_][A-Za-z0-9_]*)
     |(?P<BYTES>x"[^"\n]*")
     |(?P<STRING>"(?:[^"\\\n]|\\.)*")
@@ -300,7 +298,7 @@ _VALUE = re.compile(r"""[ \t\f]*(?:
     |(?P<NAME>[A-Za-z_][A-Za-z0-9_.\-]*)
     )""", re.X)
 _END = re.compile(r"[ \t\f]*(?:#[^\n]*)?(\r?\n)?\Z")
-_DURATION = re.compile(r"([0-9_]+(?:\.[0-9]+)?)(ns|us|ms|s|min)")
+_DURATION = LazyPattern(r"([0-9_]+(?:\.[0-9]+)?)(ns|us|ms|s|min)")
 
 
 def _value(file: str, kind: str, text: str, lineno: int, col: int):

@@ -251,7 +251,22 @@ def parse_expression(text: str, file: str = "<param>") -> A.Expr:
     return _build(tree, text.strip(), file)
 
 
-_OPEN_CLOSE = re.compile(r'x"[^"\n]*"|"(?:[^"\\\n]|\\.)*"|#[^\n]*|[{}]|\\[ \t]*(?:\r?\n|$)')
+class LazyPattern:
+    """A regular expression compiled on first use. Compiling tsh's patterns was a few
+    milliseconds of every start-up, most of them for lines a given script never has; after
+    the first use its methods are the compiled pattern's own, bound (no extra call)."""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self._args = (pattern, flags)
+
+    def __getattr__(self, name: str):
+        compiled = re.compile(*self._args)
+        for method in ("match", "fullmatch", "search", "finditer", "sub"):
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
+
+
+_OPEN_CLOSE = LazyPattern(r'x"[^"\n]*"|"(?:[^"\\\n]|\\.)*"|#[^\n]*|[{}]|\\[ \t]*(?:\r?\n|$)')
 
 
 def is_incomplete(text: str) -> bool:
@@ -1056,7 +1071,7 @@ def _expected(info: GrammarInfo, acc: set, ctx: _Context) -> tuple[list[str], Op
     return phrases, kind, pool
 
 
-_SYSCALL_AHEAD = re.compile(
+_SYSCALL_AHEAD = LazyPattern(
     r"[ \t]+(command|subscribe|allow-rw|allow-ro|allow-ur|yield|memop|exit|syscall)(?![\w.\-])")
 
 
