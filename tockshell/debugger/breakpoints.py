@@ -29,8 +29,6 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
-import attrs
-
 from ..abi import ErrorCode, SyscallClass
 from ..kernel.process import StateKind
 from ..lang import ast
@@ -38,6 +36,7 @@ from ..lang.commands import Stop
 from ..lang.errors import TshError
 from ..lang.expr import evaluate, expr_text
 from ..lang.values import Symbol, show, truthy, type_name
+from ._records import Record
 
 __all__ = ["Breakpoint", "Display", "Table", "Debugger", "syscall_text", "CLASS_NAMES", "IPC_DRIVERS",
            "CATCH_KINDS"]
@@ -84,33 +83,40 @@ def syscall_driver(cls: int, regs: tuple) -> int | None:
     return None
 
 
-@attrs.define
-class Breakpoint:
+class Breakpoint(Record):
     """One numbered entry of the table: a breakpoint, a catchpoint or a watchpoint.
 
     ``kind`` is ``syscall`` or ``upcall`` (breakpoints), ``catch`` or ``watch``.
+    ``old`` is, for a watch, the value last seen as (type name, shown text, value);
+    ``text`` the statement that set it, as written (``info breakpoints``, ``save``).
     """
 
-    number: int
-    kind: str
-    process: str | None = None
-    cls: int | None = None
-    driver: int | None = None
-    upcall_num: int | None = None
-    catch: str | None = None
-    code: ErrorCode | None = None
-    expr: Any = None
-    condition: Any = None
-    temporary: bool = False
-    enabled: bool = True
-    ignore: int = 0
-    hits: int = 0
-    commands: tuple = ()
-    commands_text: tuple = ()
-    #: watch: the value last seen, as (type name, shown text, value)
-    old: Any = None
-    #: the statement that set it, as written (``info breakpoints``, ``save``)
-    text: str = ""
+    __slots__ = ("number", "kind", "process", "cls", "driver", "upcall_num", "catch", "code", "expr", "condition",
+                 "temporary", "enabled", "ignore", "hits", "commands", "commands_text", "old", "text")
+
+    def __init__(self, number: int, kind: str, process: str | None = None, cls: int | None = None,
+                 driver: int | None = None, upcall_num: int | None = None, catch: str | None = None,
+                 code: ErrorCode | None = None, expr: Any = None, condition: Any = None, temporary: bool = False,
+                 enabled: bool = True, ignore: int = 0, hits: int = 0, commands: tuple = (),
+                 commands_text: tuple = (), old: Any = None, text: str = ""):
+        self.number = number
+        self.kind = kind
+        self.process = process
+        self.cls = cls
+        self.driver = driver
+        self.upcall_num = upcall_num
+        self.catch = catch
+        self.code = code
+        self.expr = expr
+        self.condition = condition
+        self.temporary = temporary
+        self.enabled = enabled
+        self.ignore = ignore
+        self.hits = hits
+        self.commands = commands
+        self.commands_text = commands_text
+        self.old = old
+        self.text = text
 
     @property
     def type_word(self) -> str:
@@ -118,25 +124,30 @@ class Breakpoint:
                 "watch": "watchpoint"}[self.kind]
 
 
-@attrs.define
-class Display:
+class Display(Record):
     """``display EXPR``: shown at every stop."""
 
-    number: int
-    expr: Any
-    text: str
-    enabled: bool = True
+    __slots__ = ("number", "expr", "text", "enabled")
+
+    def __init__(self, number: int, expr: Any, text: str, enabled: bool = True):
+        self.number = number
+        self.expr = expr
+        self.text = text
+        self.enabled = enabled
 
 
-@attrs.define
-class Table:
+class Table(Record):
     """Everything ``info breakpoints`` and ``info display`` list; copied whole by time travel."""
 
-    breakpoints: dict = attrs.Factory(dict)
-    displays: dict = attrs.Factory(dict)
-    next_number: int = 1
-    next_display: int = 1
-    last_set: int | None = None
+    __slots__ = ("breakpoints", "displays", "next_number", "next_display", "last_set")
+
+    def __init__(self, breakpoints: dict | None = None, displays: dict | None = None, next_number: int = 1,
+                 next_display: int = 1, last_set: int | None = None):
+        self.breakpoints = {} if breakpoints is None else breakpoints
+        self.displays = {} if displays is None else displays
+        self.next_number = next_number
+        self.next_display = next_display
+        self.last_set = last_set
 
     def copy(self) -> "Table":
         # AST nodes are frozen and shared; everything else is copied.
@@ -150,16 +161,18 @@ class Table:
         return copy.deepcopy(self, memo)
 
 
-@attrs.define
-class Held:
+class Held(Record):
     """A shell-issued syscall a breakpoint stopped before the kernel handled it."""
 
-    node: Any
-    process: str
-    identifier: int
-    cls: int
-    regs: tuple
-    number: int
+    __slots__ = ("node", "process", "identifier", "cls", "regs", "number")
+
+    def __init__(self, node: Any, process: str, identifier: int, cls: int, regs: tuple, number: int):
+        self.node = node
+        self.process = process
+        self.identifier = identifier
+        self.cls = cls
+        self.regs = regs
+        self.number = number
 
 
 class _Unavailable:

@@ -11,12 +11,9 @@ and rr at the granularity of syscalls and upcalls; see docs/debugger.md.
 
 from __future__ import annotations
 
-import difflib
 import io
 import os
 from typing import Any
-
-import attrs
 
 from ..abi import ErrorCode
 from ..lang import ast
@@ -90,9 +87,13 @@ def _code_pos(s, node):
     return _At(ast.Pos(pos.file, pos.line, col, pos.line, col + len(word))) if word else node
 
 
-@attrs.frozen
 class _At:
-    pos: Any
+    """Stands for a node where only a position is known (``s.error`` reads ``.pos``)."""
+
+    __slots__ = ("pos",)
+
+    def __init__(self, pos: Any):
+        self.pos = pos
 
 
 def _text(s, node) -> str:
@@ -110,6 +111,8 @@ def _proc_name(s, name_node, what: str = "breakpoint") -> str | None:
         return None
     name = name_node.name
     if s.find_process(name) is None:
+        import difflib  # only for a breakpoint on a process not there yet: not a start-up cost
+
         close = difflib.get_close_matches(name, [p.name for p in s.kernel.live_processes()], n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         s.say(f"  note: no process named '{name}' yet{hint}; the {what} waits for one of that name")
@@ -630,7 +633,7 @@ def _goto(s, n, ev: int) -> None:
         h.depth += 1
         last = h.timeline[-1] if h.timeline else None
         if isinstance(last, Entry) and last.node is node:
-            h.timeline[-1] = attrs.evolve(last, text=f"step {steps}")
+            h.timeline[-1] = last.with_text(f"step {steps}")
     _say_where(s, "now at ")
 
 

@@ -28,12 +28,11 @@ import contextlib
 import io
 from typing import Any
 
-import attrs
-
 from ..lang import ast
 from ..lang.commands import Stop
 from ..lang.errors import TshError
 from ..lang.values import format_time
+from ._records import Record, Value
 
 __all__ = ["Entry", "Cut", "TableEntry", "HoldEntry", "History", "Checkpoint", "Reached", "TRAVEL_STATEMENTS",
            "NOT_RECORDED"]
@@ -74,64 +73,86 @@ def _ref_pos(node, ref):
     return ast.Pos(pos.file, pos.end_line, col, pos.end_line, pos.end_column)
 
 
-@attrs.frozen
-class Entry:
-    """One top-level statement as executed: node, text, and where in time it started and ended."""
+class Entry(Value):
+    """One top-level statement as executed: node, text, and where in time it started and ended.
 
-    node: Any
-    text: str
-    file: str | None
-    epoch: int
-    ev0: int
-    ev1: int
-    error: str | None = None
-    source: tuple | None = None  # (file, text) the statement came from (messages, at/every blocks)
+    Never changed once made (timelines, futures and checkpoints share entries); compared by its fields.
+    ``source`` is the (file, text) the statement came from (messages, at/every blocks).
+    """
+
+    __slots__ = ("node", "text", "file", "epoch", "ev0", "ev1", "error", "source")
+
+    def __init__(self, node: Any, text: str, file: str | None, epoch: int, ev0: int, ev1: int,
+                 error: str | None = None, source: tuple | None = None):
+        self.node = node
+        self.text = text
+        self.file = file
+        self.epoch = epoch
+        self.ev0 = ev0
+        self.ev1 = ev1
+        self.error = error
+        self.source = source
+
+    def with_text(self, text: str) -> "Entry":
+        """The same entry with another text (what `save` writes for it), as a new entry."""
+        return Entry(self.node, text, self.file, self.epoch, self.ev0, self.ev1, self.error, self.source)
 
 
-@attrs.frozen
-class Cut:
+class Cut(Value):
     """A statement that time travel stopped at event ``ev`` (of board ``epoch``)."""
 
-    entry: Entry
-    epoch: int
-    ev: int
+    __slots__ = ("entry", "epoch", "ev")
+
+    def __init__(self, entry: Entry, epoch: int, ev: int):
+        self.entry = entry
+        self.epoch = epoch
+        self.ev = ev
 
 
-@attrs.frozen(eq=False)
-class TableEntry:
+class TableEntry(Value):
     """The breakpoint table put back after a travel (a copy, restored as is on replay).
 
     ``base`` is the number the replayed session would give its next breakpoint
-    (what a saved script's rebuilt breakpoints are numbered from).
+    (what a saved script's rebuilt breakpoints are numbered from). Equal only to
+    itself: two tables put back by two travels are two different statements.
     """
 
-    table: Any
-    base: int = 1
+    __slots__ = ("table", "base")
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __init__(self, table: Any, base: int = 1):
+        self.table = table
+        self.base = base
 
 
-@attrs.frozen
-class HoldEntry:
+class HoldEntry(Value):
     """Step once into a breakpoint stop found by reverse-continue (``kind``: syscall or upcall)."""
 
-    kind: str
-    process: str
-    identifier: int
-    epoch: int
-    ev: int
-    stop: Any
+    __slots__ = ("kind", "process", "identifier", "epoch", "ev", "stop")
+
+    def __init__(self, kind: str, process: str, identifier: int, epoch: int, ev: int, stop: Any):
+        self.kind = kind
+        self.process = process
+        self.identifier = identifier
+        self.epoch = epoch
+        self.ev = ev
+        self.stop = stop
 
 
-@attrs.define
-class Checkpoint:
+class Checkpoint(Record):
     """``checkpoint [NAME]``: a timeline to replay, and the state it led to (for ``diff``)."""
 
-    number: int
-    name: str
-    timeline: tuple
-    epoch: int
-    ev: int
-    time: int
-    dump: dict
+    __slots__ = ("number", "name", "timeline", "epoch", "ev", "time", "dump")
+
+    def __init__(self, number: int, name: str, timeline: tuple, epoch: int, ev: int, time: int, dump: dict):
+        self.number = number
+        self.name = name
+        self.timeline = timeline
+        self.epoch = epoch
+        self.ev = ev
+        self.time = time
+        self.dump = dump
 
 
 def _position(e) -> tuple[int, int]:
