@@ -98,7 +98,15 @@ def _default(board: Board) -> None:
 
 
 def _cortex_m(board: Board) -> None:
-    """A Cortex-M flavour: same capsules; the MPU's rounding is modelled by the memory map only."""
+    """A Cortex-M4 flavour: same capsules, and the ARMv7-M MPU's placement and rounding of process memory.
+
+    Flash in one region, RAM in a power-of-two block of two regions whose
+    eighths (subregions) are opened to the app as its break grows
+    (``tockshell.kernel.mpu.CortexMMpu``; docs/kernel.md, "The cortex-m board").
+    """
+    from .kernel.mpu import CortexMMpu
+
+    board.kernel.set_mpu(CortexMMpu())
 
 
 BOARDS: dict[str, Callable[[Board], None]] = {"default": _default, "cortex-m": _cortex_m}

@@ -31,9 +31,10 @@ from ..abi import (FILTERED_CLASSES, MASK32, ErrorCode, SyscallClass, SyscallRet
 from . import gcpolicy
 from .driver import SyscallDriver
 from .grant import CustomGrant, GrantAllocation, GrantError, GrantSpec
+from .mpu import FlatMpu, MpuLoadError
 from .policies import FaultAction, FaultPolicy, PanicFaultPolicy
-from .process import (FAULTED, AppMemory, MemoryFault, RUNNING, TERMINATED, YIELDED, Process, ProcessId, ShortId,
-                      StateKind, stopped, yielded_for)
+from .process import (FAULTED, UKB_MINIMUM, AppMemory, MemoryFault, RUNNING, TERMINATED, YIELDED, Process,
+                      ProcessId, ShortId, StateKind, stopped, yielded_for)
 from .scheduler import MIN_QUANTA_THRESHOLD_NS, RoundRobin, Scheduler
 from .trace import Record
 from .upcall import (TASK_QUEUE_CAPACITY, TASK_QUEUE_SLOTS, FunctionCall, IpcTask, ReturnValue,
@@ -168,8 +169,10 @@ class Kernel:
     """The modelled Tock kernel (one board)."""
 
     def __init__(self, config: KernelConfig | None = None, scheduler: Scheduler | None = None,
-                 fault_policy: FaultPolicy | None = None):
+                 fault_policy: FaultPolicy | None = None, mpu: Any = None):
         self.config = config or KernelConfig()
+        #: The chip's memory protection (``tockshell.kernel.mpu``): the board chooses it, the kernel only asks it.
+        self.mpu = mpu if mpu is not None else FlatMpu()
         self.costs = self.config.costs
         self.scheduler: Scheduler = scheduler or RoundRobin()
         self.fault_policy: FaultPolicy = fault_policy or PanicFaultPolicy()
@@ -226,6 +229,12 @@ class Kernel:
         if driver.grant is not None:
             self.create_grant(driver.grant)
 
+    def set_mpu(self, mpu: Any) -> None:
+        """Use another MPU model (a board profile's choice); only before the first process is loaded."""
+        if any(p is not None for p in self.processes):
+            raise KernelAPIError("the MPU is chosen before any process is loaded")
+        self.mpu = mpu
+
     def create_grant(self, spec: GrantSpec) -> GrantSpec:
         if self.grants_finalized:
             raise KernelAPIError("Grants finalized. Cannot create a new grant.")
@@ -279,16 +288,27 @@ class Kernel:
         package = package if package is not None else name
         kmem = self.initial_kernel_memory_size
         min_ram = max(_align_up(ram, 4), 32)
-        memory_len = _align_up(min_ram + _align_up(grant, 4) + kmem, 8)
-        memory_start = ram_address if ram_address is not None else self._next_ram
+        mpu = self.mpu
         if header_len is None:
             # TBF base header (16) + Main TLV (4+12) + PackageName TLV (4 + name, padded).
             header_len = 16 + 16 + 4 + _align_up(len(package.encode()), 4)
         if flash_bytes is None:
-            flash_bytes = bytes(_align_up(max(flash, header_len + 0x100), 4))
-        flash_start = flash_address if flash_address is not None else self._next_flash
-        if memory_start < 0x1000 or flash_start < 0x1000:
+            flash_bytes = bytes(mpu.flash_size(_align_up(max(flash, header_len + 0x100), 4)))
+        flash_start = flash_address if flash_address is not None else mpu.flash_address(self._next_flash,
+                                                                                         len(flash_bytes))
+        ram_hint = ram_address if ram_address is not None else self._next_ram
+        if ram_hint < 0x1000 or flash_start < 0x1000:
             raise KernelAPIError("nothing of a process may lie below 0x1000")
+        try:
+            # The request is the TBF's minimum RAM (ram= plus the grant= budget, as elf2tab adds its
+            # kernel heap) and the kernel's own structures; the MPU decides the block around it.
+            layout = mpu.allocate(flash_start=flash_start, flash_len=len(flash_bytes), ram_start=ram_hint,
+                                  ram_limit=self._free_ram_end(ram_hint), request=min_ram + _align_up(grant, 4) + kmem,
+                                  initial_app_memory=UKB_MINIMUM, initial_kernel_memory=kmem,
+                                  fixed_ram=ram_address is not None)
+        except MpuLoadError as e:
+            raise KernelAPIError(str(e)) from None
+        memory_start, memory_len = layout.memory_start, layout.memory_len
         for p in self.processes:
             if p is None:
                 continue
@@ -309,6 +329,7 @@ class Kernel:
                     initial_kernel_memory_size=kmem, grant_count=len(self.grant_specs),
                     min_app_ram=min_ram, booted=booted, program=program,
                     writeable_flash_regions=tuple(writeable_flash_regions), tbf=tbf)
+        p.mpu_config = layout.config
         self.processes[slot] = p
         self.process_generation += 1
         self._next_ram = max(self._next_ram, _align_up(memory_start + memory_len, 0x100))
@@ -320,6 +341,14 @@ class Kernel:
         if booted and program is None:
             self._boot_manual(p)
         return p
+
+    def _free_ram_end(self, start: int) -> int:
+        """End of the free RAM at ``start``: the next process's block above it (app RAM has no modelled end)."""
+        end = 1 << 32
+        for q in self.processes:
+            if q is not None and start <= q.memory_start < end:
+                end = q.memory_start
+        return end
 
     def _new_identifier(self) -> int:
         i = self._next_identifier
@@ -977,6 +1006,7 @@ class Kernel:
     def _reset(self, p: Process) -> None:
         p.identifier = self._new_identifier()
         p._reset_execution_state()
+        p.mpu_config = self.mpu.reset_config(p, UKB_MINIMUM)
         p.restart_count += 1
         p.state = YIELDED
         p.fault_reason = None

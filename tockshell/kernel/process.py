@@ -142,7 +142,7 @@ class AppMemory:
 
     def read(self, addr: int, size: int) -> bytes:
         p = self._p
-        if p.in_app_owned_memory(addr, size) or p.in_app_flash(addr, size):
+        if p.in_app_owned_memory(addr, size) or p.in_app_flash(addr, size) or p.in_mpu_slack(addr, size):
             return p.read(addr, size)
         q = self._mapped(addr, size)
         if q is not None:
@@ -151,7 +151,7 @@ class AppMemory:
 
     def write(self, addr: int, data: bytes) -> None:
         p = self._p
-        if not p.in_app_owned_memory(addr, len(data)):
+        if not p.in_app_owned_memory(addr, len(data)) and not p.in_mpu_slack(addr, len(data)):
             q = self._mapped(addr, len(data))
             if q is not None:
                 q.write(addr, data)
@@ -199,6 +199,9 @@ class Process:
         self.debug_stack_start: int | None = None
         self.debug_heap_start: int | None = None
         self.mpu_regions: list[tuple[int, int]] = []  # legacy IPC's add_mpu_region, never removed
+        # The MPU model's configuration (tockshell.kernel.mpu), set by the kernel; None on the flat MPU,
+        # where the app break itself is the protection boundary.
+        self.mpu_config: Any = None
         self.fault_reason: str | None = None
         self.state_before_fault: State | None = None
         self._reset_execution_state()
@@ -286,6 +289,21 @@ class Process:
     def in_app_owned_memory(self, addr: int, size: int) -> bool:
         return self.memory_start <= addr and addr + size <= self.app_break and size >= 0
 
+    @property
+    def mpu_accessible_end(self) -> int:
+        """The first RAM address the MPU denies the app: the app break, or the end of its last enabled subregion."""
+        cfg = self.mpu_config
+        return self.app_break if cfg is None else cfg.app_accessible_end
+
+    def in_mpu_slack(self, addr: int, size: int) -> bool:
+        """Above the app break but inside an enabled MPU subregion: the hardware lets the app touch it.
+
+        The kernel's own checks (allow, upcall pointers) still stop at the app break.
+        """
+        cfg = self.mpu_config
+        return (cfg is not None and size >= 0 and self.memory_start <= addr
+                and addr + size <= cfg.app_accessible_end)
+
     def in_app_flash(self, addr: int, size: int) -> bool:
         return self.flash_non_protected_start <= addr and addr + size <= self.flash_end
 
@@ -314,6 +332,12 @@ class Process:
         if (new_break < self.allow_high_water_mark or new_break >= self.memory_end
                 or new_break > self.kernel_memory_break):
             return False
+        cfg = self.mpu_config
+        if cfg is not None:
+            cfg = cfg.update(new_break, self.kernel_memory_break)
+            if cfg is None:
+                return False  # the MPU cannot cover the new break without exposing grant memory
+            self.mpu_config = cfg
         old = self.app_break
         if new_break > old:
             self.ram[old - self.memory_start:new_break - self.memory_start] = bytes(new_break - old)
@@ -327,6 +351,14 @@ class Process:
         new_break = (self.kernel_memory_break - size) & ~(align - 1)
         if new_break < self.app_break or new_break < self.memory_start:
             return None
+        cfg = self.mpu_config
+        if cfg is not None:
+            # Tock re-runs update_app_memory_region with the lower kernel break: the app's enabled
+            # subregions, not just its break, must stay below the grants.
+            cfg = cfg.update(self.app_break, new_break)
+            if cfg is None:
+                return None
+            self.mpu_config = cfg
         self.kernel_memory_break = new_break
         return new_break
 
