@@ -133,6 +133,9 @@ def process_detail(session, p) -> str:
         "",
         memory_map(session, p),
     ]
+    if p.mpu_config is not None:
+        # What Tock's process printer adds after the grants: the MPU configuration.
+        lines += ["", *p.mpu_config.summary_lines(), *p.mpu_config.display_lines()]
     labels = session.labels_of(p)
     if labels:
         lines.append(" labels: " + ", ".join(f"@{n} {a:#x}" for n, a in labels.items()))
@@ -222,6 +225,11 @@ def memory_map(session, p) -> str:
     unused = p.kernel_memory_break - p.app_break
     out.append(_box_row("unused", format_size(max(0, unused))))
     out += _spacers(unused, total)
+    cfg = p.mpu_config
+    if cfg is not None and cfg.app_region is not None:
+        # The hardware boundary, a whole subregion at or above the break: the app may touch up to here.
+        out.append(_box_row("▲ MPU: end of app subregions", "", cfg.app_accessible_end,
+                            f"{cfg.enabled_app_subregions} of 16 subregions of {cfg.subregion_size} B enabled"))
     out.append(_box_row("▲ app break", "", p.app_break))
     out += _app_rows(session, p, total)
     out.append(_box_edge("╚", "═", "╝", "", p.memory_start, "memory start (memop ram_start)"))
@@ -572,6 +580,10 @@ def failure_reason(session, p, cls: int, regs: tuple, r, records=()) -> str:
                         f"(the break cannot drop below memory ever allowed)")
             if target > p.kernel_memory_break:
                 return f"{target:#x} is above the kernel memory break {p.kernel_memory_break:#x} (grants live there)"
+            if p.mpu_config is not None and p.memory_start <= target < p.memory_end:
+                why = p.mpu_config.refusal(target, p.kernel_memory_break)
+                if why:
+                    return why
             return f"{target:#x} is outside {p.name}'s RAM block"
         if err is ErrorCode.NOSUPPORT:
             return f"memop {r0} does not exist (0..11)"
@@ -582,6 +594,9 @@ def failure_reason(session, p, cls: int, regs: tuple, r, records=()) -> str:
     if cls == SyscallClass.COMMAND and err is ErrorCode.NOSUPPORT:
         return f"{dname} does not implement command {r1}"
     if cls == SyscallClass.COMMAND and err is ErrorCode.NOMEM:
+        mpu_why = _grant_mpu_refusal(p, drv)
+        if mpu_why:
+            return mpu_why
         return f"{dname} could not allocate its grant for {p.name}: the grant region is full"
     return ""
 
@@ -591,12 +606,30 @@ def _nomem_reason(session, p, drv, records) -> str:
     # Tock prints the same WARN whether the capsule allocates nothing or the grant region is full:
     # tell them apart by whether its grant would have fitted.
     full = drv is not None and drv.grant is not None and drv.grant.size > free
+    mpu_why = _grant_mpu_refusal(p, drv) if not full else None
+    if mpu_why:
+        return mpu_why
     if not full and (any(rec.kind == "grant_warn" for rec in records) or (drv is not None and drv.grant is None)):
         return (f"{drv.name if drv else 'the driver'} has no grant to store it in "
                 f"(its allocate_grant allocates nothing)")
     need = f" (its grant needs {drv.grant.size} B)" if full else ""
     return (f"the grant could not be allocated: only {free} B free between the app break and the kernel "
             f"memory break{need}")
+
+
+def _grant_mpu_refusal(p, drv) -> str | None:
+    """Why the MPU (not the byte count) kept ``drv``'s grant out of ``p``'s memory, or None."""
+    if p.mpu_config is None or drv is None or drv.grant is None or p.grants[drv.grant.grant_num] is not None:
+        return None
+    cfg = p.mpu_config
+    new_break = (p.kernel_memory_break - drv.grant.size) & ~3
+    if cfg.app_region is None or new_break < p.app_break or cfg.update(p.app_break, new_break) is not None:
+        return None
+    n = cfg.subregions_needed(p.app_break)
+    end = cfg.app_region.start + n * cfg.subregion_size
+    return (f"{drv.name}'s grant ({drv.grant.size} B) would put the kernel memory break at {new_break:#x}, below "
+            f"{end:#x}, the end of the {n} MPU subregions of {cfg.subregion_size} B that cover the app break "
+            f"(update_app_memory_region refuses)")
 
 
 def syscall_glosses(session, p, records) -> list[str]:
@@ -708,6 +741,9 @@ def board_summary(session) -> str:
         f"{k.costs.context_switch}, upcall {k.costs.upcall}, hw event {k.costs.hw_event}",
         "drivers:",
     ]
+    mpu_line = k.mpu.describe()
+    if mpu_line:
+        lines.insert(3, f"  {mpu_line}")
     for num in sorted(k.drivers):
         d = k.drivers[num]
         lines.append(f"  {num:#08x}  {d.name:<14} {d.summary}".rstrip())
