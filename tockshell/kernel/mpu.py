@@ -51,8 +51,9 @@ class MpuLoadError(Exception):
     The kernel turns it into a refused ``create_process`` (nothing changes).
     """
 
-    def __init__(self, kind: str, detail: str):
-        super().__init__(f"ProcessLoadError::{kind}: {detail}")
+    def __init__(self, kind: str, detail: str, fields: str = ""):
+        # The variant reads as Rust's Debug prints it (fields right after the name), then the why.
+        super().__init__(f"ProcessLoadError::{kind}{' ' + fields if fields else ''}: {detail}")
         self.kind = kind
 
 
@@ -405,8 +406,8 @@ class CortexMMpu:
         config, start, block = got
         if fixed_ram and start != ram_start:
             raise MpuLoadError("MemoryAddressMismatch",
-                               f"{{ actual_address: {start:#x}, expected_address: {ram_start:#x} }}: the "
-                               f"Cortex-M MPU puts a {block}-byte block at a multiple of {block // 2}")
+                               f"the Cortex-M MPU puts a {block}-byte block at a multiple of {block // 2}",
+                               f"{{ actual_address: {start:#x}, expected_address: {ram_start:#x} }}")
         return RamLayout(start, block, config)
 
     def reset_config(self, p, initial_app_memory: int) -> CortexMConfig | None:
