@@ -116,6 +116,9 @@ SVC_FRAME_SIZE = 32
 class AppMemory:
     """What an app program sees of memory: its own RAM below the app break (the MPU's view).
 
+    On an MPU with subregions (the ``cortex-m`` board) that view reaches the end
+    of the app's last enabled subregion, which may lie past the break.
+
     Plus the extra MPU regions legacy IPC added to the process (another
     process's shared buffer): ``owner_of(addr)`` finds the process whose RAM
     holds them. Touching anything else raises :class:`MemoryFault`; the kernel
