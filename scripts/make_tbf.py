@@ -15,6 +15,7 @@ the call).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import struct
 import sys
 from pathlib import Path
@@ -25,6 +26,50 @@ DATA = REPO / "scenarios" / "data"
 # TLV types (TockBinaryFormat.md; 10 is the ShortId TLV, newer than the document's table).
 MAIN, WFR, PACKAGE_NAME, FIXED_ADDRESSES, PERMISSIONS, PERSISTENT_ACL, KERNEL_VERSION, PROGRAM, SHORT_ID = (
     1, 2, 3, 5, 6, 7, 8, 9, 10)
+
+
+#: Credentials Footer TLV type, and TbfFooterV2CredentialsType numbers with their fixed data lengths
+#: (tock-tbf types.rs; TockBinaryFormat.md "128 Credentials Footer").
+FOOTER_CREDENTIALS = 128
+CREDENTIAL_FORMATS = {"reserved": (0, 0), "rsa3072": (1, 768), "rsa4096": (2, 1024), "sha256": (3, 32),
+                      "sha384": (4, 48), "sha512": (5, 64), "ecdsa_p256": (6, 64)}
+_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+
+
+def credential_footer(fmt: int, data: bytes) -> bytes:
+    """One Credentials Footer: type 128, length 4 + len(data), the 32-bit format, the data.
+
+    Footers are not padded to 4 bytes (the next one starts right after ``length``)."""
+    return struct.pack("<HHI", FOOTER_CREDENTIALS, 4 + len(data), fmt) + data
+
+
+def _footer_size(item) -> int:
+    if isinstance(item, (bytes, bytearray)):
+        return len(item)
+    name = item.removeprefix("wrong-")
+    if name not in _HASHES:
+        raise ValueError(f"unknown footer {item!r}: sha256, sha384, sha512 (or wrong-...), or raw bytes")
+    return 8 + CREDENTIAL_FORMATS[name][1]
+
+
+def _footer_bytes(item, integrity: bytes) -> bytes:
+    if isinstance(item, (bytes, bytearray)):
+        return bytes(item)
+    name = item.removeprefix("wrong-")
+    digest = bytearray(_HASHES[name](integrity).digest())
+    if item.startswith("wrong-"):
+        digest[0] ^= 0x01  # right format and length, one bit off: a corrupted hash
+    return credential_footer(CREDENTIAL_FORMATS[name][0], bytes(digest))
+
+
+def _trailing_pad(end: int, rule) -> int:
+    # elf2tab: ARM pads the total to a power of two of at least 512 (an exact power of two is left
+    # alone, even below 512); RISC-V to a multiple of 4.
+    if rule is None:
+        return 0
+    if rule == "pow2":
+        return 0 if end.bit_count() <= 1 else max(1 << end.bit_length(), 512) - end
+    return -end % int(rule)
 
 
 def tlv(tipe: int, payload: bytes) -> bytes:
@@ -49,13 +94,24 @@ def build_tbf(*, package: str | None, binary: bytes = b"", init_fn_offset: int =
               app_version: int = 0, flags: int = 1, permissions=None, persistent_acl=None,
               kernel_version=(2, 0), short_id: int | None = None, writeable_flash_regions=(),
               fixed_addresses=None, extra_tlvs=(), total_size: int | None = None,
-              bad_checksum: bool = False) -> bytes:
+              bad_checksum: bool = False, footers=(), minimum_footer_size: int = 0,
+              trailing_padding=None) -> bytes:
     """A TBF object: base header, TLVs, protected trailer, binary, zero padding to ``total_size``.
 
     ``permissions``: [(driver_number, offset, allowed_commands_mask)];
     ``persistent_acl``: (write_id, [read_ids], [access_ids]); ``fixed_addresses``:
     (ram, flash) with 0xFFFFFFFF for "none"; ``extra_tlvs``: [(type, payload)] appended as is.
     ``program`` selects a Program TLV (else a Main TLV).
+
+    Footers follow the binary, laid out as elf2tab does (``convert.rs``): each of
+    ``footers`` in order, a name (``"sha256"``, ``"sha384"``, ``"sha512"``: the hash of the
+    integrity region, bytes 0 .. binary_end_offset; ``"wrong-sha256"``...: the same with one
+    bit flipped) or raw bytes (e.g. :func:`credential_footer`); then, if ``minimum_footer_size``
+    asks for more, reserved room of at least 8 bytes, rounded up to 4; then the total is padded
+    (``trailing_padding``: ``"pow2"`` as for ARM, a number for a multiple, None for none). The
+    space after the footers becomes one Reserved credential when it has 8 bytes or more, else
+    zeros. elf2tab writes sha256, sha384, sha512 in that order. With no footer argument at all
+    the total is the binary's end rounded up to 4, as before.
     """
     tlvs = []
     # Fields of the Program/Main TLV are filled once header_size is known (binary_end_offset needs it).
@@ -84,6 +140,13 @@ def build_tbf(*, package: str | None, binary: bytes = b"", init_fn_offset: int =
     main_len = 4 + (20 if program else 12)
     header_size = 16 + main_len + sum(len(t) for t in tlvs if t is not None)
     binary_end = header_size + protected_trailer + len(binary)
+    with_footers = bool(footers) or minimum_footer_size or trailing_padding is not None
+    if total_size is None and with_footers:
+        end = binary_end + sum(_footer_size(f) for f in footers)
+        initial = end - binary_end
+        if minimum_footer_size > initial:
+            end += -max(minimum_footer_size - initial, 8) // 4 * -4
+        total_size = end + _trailing_pad(end, trailing_padding)
     if total_size is None:
         total_size = binary_end + (-binary_end % 4)
     if total_size < binary_end:
@@ -97,7 +160,17 @@ def build_tbf(*, package: str | None, binary: bytes = b"", init_fn_offset: int =
     c = checksum(header) ^ (0x1 if bad_checksum else 0)
     header = header[:12] + struct.pack("<I", c) + header[16:]
     body = bytes(protected_trailer) + binary
-    return header + body + bytes(total_size - len(header) - len(body))
+    out = header + body
+    for f in footers:
+        out += _footer_bytes(f, header + body)
+    if len(out) > total_size:
+        raise ValueError(f"total_size {total_size} has no room for the footers (they end at {len(out)})")
+    rest = total_size - len(out)
+    if footers or minimum_footer_size or trailing_padding is not None:
+        if rest >= 8:
+            out += credential_footer(0, bytes(rest - 8))  # elf2tab's Reserved credential: room for later ones
+            rest = 0
+    return out + bytes(rest)
 
 
 def _demo_binary(n: int) -> bytes:

@@ -11,6 +11,9 @@ what a header says, and turns the header into what Tock's process loader
   facts, with tockloader's own warnings);
 * :func:`check_loadable` refuses what Tock refuses (disabled app, kernel
   version, checksum, padding) with Tock's words;
+* :func:`check_credentials_of` runs the board's credentials policy
+  (``config credentials``) on the footers, as Tock's ``ProcessCheckerMachine``
+  does (:mod:`tockshell.tbf.credentials`);
 * :func:`spawn_args` gives the keyword arguments of
   ``Kernel.create_process`` and installs :class:`TbfHeaderFilterDefaultAllow`,
   the board's syscall filter driven by the Permissions TLV.
@@ -25,13 +28,18 @@ from __future__ import annotations
 __all__ = [
     "TbfError", "TbfInfo", "Permission", "PersistentAcl", "MISSING_TOCKLOADER", "load_tbf", "load_tab",
     "check_loadable", "spawn_args", "describe", "TbfHeaderFilterDefaultAllow", "install_filter",
-    "short_id_for", "crc32_posix", "SHORT_ID_RULES", "DEFAULT_ARCHES",
+    "short_id_for", "crc32_posix", "SHORT_ID_RULES", "DEFAULT_ARCHES", "CREDENTIAL_POLICIES", "check_credentials_of",
 ]
 
 #: How a board gives a ShortId to an app whose TBF has no ShortId TLV (``board.short_id_rule``):
 #: ``unique``: every app is LocallyUnique (a board with no AppID assigner);
 #: ``names``: ``AppIdAssignerNames`` with Tock's ``crc32_posix`` of the package name.
 SHORT_ID_RULES = ("unique", "names")
+
+#: The board's credentials checking policy (``board.credentials``, see :mod:`tockshell.tbf.credentials`):
+#: ``none``: no checker, every binary loads (a board without a ``ProcessCheckerMachine``, or with
+#: ``AppCheckerNull``); ``sha256``: ``AppCheckerSha256``; ``rsa_simulated``: ``AppCheckerRsaSimulated``.
+CREDENTIAL_POLICIES = ("none", "sha256", "rsa_simulated")
 
 
 def _loader():

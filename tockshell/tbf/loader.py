@@ -13,12 +13,12 @@ import attrs
 
 from .. import TOCK_KERNEL_VERSION
 from ..abi import ErrorCode, SyscallClass
-from . import SHORT_ID_RULES
+from . import CREDENTIAL_POLICIES, SHORT_ID_RULES
 
 __all__ = [
     "TbfError", "TbfInfo", "Permission", "PersistentAcl", "MISSING_TOCKLOADER", "load_tbf", "load_tab",
     "check_loadable", "spawn_args", "describe", "TbfHeaderFilterDefaultAllow", "install_filter",
-    "short_id_for", "crc32_posix", "SHORT_ID_RULES", "DEFAULT_ARCHES",
+    "short_id_for", "crc32_posix", "SHORT_ID_RULES", "DEFAULT_ARCHES", "CREDENTIAL_POLICIES", "check_credentials_of",
 ]
 
 #: The one message every entry point gives when the optional dependency is absent.
@@ -108,6 +108,9 @@ class TbfInfo:
     warnings: tuple[str, ...]         #: what tockloader logged while reading it, in its words
     arch: str | None = None           #: for a TBF from a .tab
     tab_name: str | None = None
+    #: what the board's credentials policy decided (a ``credentials.CredentialCheck``), set by
+    #: :func:`spawn_args` when ``config credentials`` is not ``none``
+    credential_check: Any = None
 
     # -- Tock's derived numbers ------------------------------------------------------
     @property
@@ -532,6 +535,28 @@ def check_loadable(info: TbfInfo) -> None:
                        f"{info.protected_size}-byte protected region before it")
 
 
+# ---------------------------------------------------------------------------------------- credentials
+def check_credentials_of(info: TbfInfo, setting: str):
+    """Run the board's credentials policy (``config credentials``) on ``info`` as Tock's
+    ``ProcessCheckerMachine`` does; return the ``CredentialCheck`` (None for ``none``), or raise
+    :class:`TbfError` with Tock's words when the binary is refused.
+
+    Runs after :func:`check_loadable` (``ProcessBinary::create``) and before memory is
+    allocated (``load_process``), as the sequential process loader orders them.
+    """
+    from . import credentials
+
+    if setting not in credentials.POLICIES:
+        raise TbfError(f"credentials is {', '.join(CREDENTIAL_POLICIES[:-1])} or {CREDENTIAL_POLICIES[-1]}, "
+                       f"not {setting}")
+    # The checker sees the object as flashed: a file shorter than total_size reads as zeros.
+    flash = info.data + bytes(max(0, info.total_size - len(info.data)))
+    check = credentials.check_credentials(flash, info.binary_end_offset, info.total_size, setting)
+    if check is not None and not check.ok:
+        raise TbfError(check.refusal(info.source))
+    return check
+
+
 # ---------------------------------------------------------------------------------------- ShortId
 def crc32_posix(data: bytes) -> int:
     """Tock's ``kernel::utilities::helpers::crc32_posix`` (CRC-32/POSIX without the length suffix)."""
@@ -624,6 +649,9 @@ def spawn_args(path: str | os.PathLike, kind: str, board, arch: str | None = Non
     else:
         raise TbfError(f"unknown binary kind '{kind}' (tbf or tab)")
     check_loadable(info)
+    check = check_credentials_of(info, getattr(board, "credentials", "none") if board is not None else "none")
+    if check is not None:
+        info = attrs.evolve(info, credential_check=check)
     if info.minimum_ram_size > MAX_APP_RAM:
         raise TbfError(f"{info.source}: minimum_ram_size {info.minimum_ram_size} is more than the board's "
                        f"{MAX_APP_RAM} bytes of app RAM (Tock: NotEnoughMemory)")
@@ -707,6 +735,8 @@ def describe(info: TbfInfo, driver_name=None) -> list[str]:
         lines.append(f"  fixed addresses: RAM {ram}, flash (binary) {fl}")
     if info.credentials:
         lines.append(f"  credentials: {', '.join(info.credentials)}")
+    if info.credential_check is not None:
+        lines.extend("  " + line for line in info.credential_check.lines())
     if info.unknown_tlvs:
         lines.append(f"  unknown TLVs (skipped by Tock): {', '.join(str(t) for t in info.unknown_tlvs)}")
     return lines
