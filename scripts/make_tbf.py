@@ -3,7 +3,7 @@
 
 Run it to (re)generate the TBF files the shipped scenarios use::
 
-    python3 scripts/make_tbf.py            # writes scenarios/data/perm_demo.tbf
+    python3 scripts/make_tbf.py            # writes scenarios/data/*.tbf (perm_demo, cred_demo, cred_tampered)
     python3 scripts/make_tbf.py --check    # exit 1 if a committed file differs
 
 The output is deterministic (no timestamps, no randomness), so the committed
@@ -190,6 +190,23 @@ FILES = {
         kernel_version=(2, 0), short_id=0x00C0FFEE,
         writeable_flash_regions=[(0x300, 0x100)]),
 }
+
+
+def _tampered(tbf: bytes, at: int) -> bytes:
+    # One byte of the binary changed after elf2tab hashed it: the footer no longer matches.
+    return tbf[:at] + bytes([tbf[at] ^ 0xFF]) + tbf[at + 1:]
+
+
+def _cred_demo() -> bytes:
+    # elf2tab --sha256 for a Cortex-M app: SHA256 footer, then a Reserved footer up to the
+    # power-of-two total size.
+    return build_tbf(package="cred_demo", binary=_demo_binary(0x2C0), init_fn_offset=0x41,
+                     minimum_ram_size=4096, app_version=1, kernel_version=(2, 0),
+                     footers=["sha256"], trailing_padding="pow2")
+
+
+FILES["cred_demo.tbf"] = _cred_demo
+FILES["cred_tampered.tbf"] = lambda: _tampered(_cred_demo(), 0x100)
 
 
 def main(argv=None) -> int:

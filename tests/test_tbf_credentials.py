@@ -114,6 +114,15 @@ def test_sha256_accepted_loads_and_records_the_credential(tmp_path):
                "accepted footer 0 (SHA256)" in line for line in lines)
     assert any("footer 0 at 0x100: SHA256, length 36: Accept" in line for line in lines)
     assert any("footer 1 at 0x128: Reserved" in line and "not examined" in line for line in lines)
+    assert "  credentials (tockloader's verdict): SHA256 (verified: yes), Reserved (verified: unknown)" in lines
+
+
+def test_the_shipped_scenario_files(tmp_path):
+    data = REPO / "scenarios" / "data"
+    kw = tbf.spawn_args(data / "cred_demo.tbf", "tbf", board_with("sha256"))
+    assert kw["tbf"].credential_check.accepted.name == "SHA256"
+    with pytest.raises(tbf.TbfError, match="Credential 0 rejected"):
+        tbf.spawn_args(data / "cred_tampered.tbf", "tbf", board_with("sha256"))
 
 
 def test_wrong_hash_is_rejected_with_its_index(tmp_path):

@@ -734,7 +734,9 @@ def describe(info: TbfInfo, driver_name=None) -> list[str]:
         fl = f"{info.fixed_flash:#010x}" if info.fixed_flash is not None else "any"
         lines.append(f"  fixed addresses: RAM {ram}, flash (binary) {fl}")
     if info.credentials:
-        lines.append(f"  credentials: {', '.join(info.credentials)}")
+        # With a checker the footers are listed twice: say whose verdict this line is.
+        label = "credentials" if info.credential_check is None else "credentials (tockloader's verdict)"
+        lines.append(f"  {label}: {', '.join(info.credentials)}")
     if info.credential_check is not None:
         lines.extend("  " + line for line in info.credential_check.lines())
     if info.unknown_tlvs:
