@@ -308,3 +308,7 @@ def test_restart_keeps_the_credential(sh, tmp_path):
     good.write_bytes(build("good", footers=["sha256"]))
     sh(f'config credentials = sha256\nspawn g tbf="{good}"\nrestart g')
     sh('expect g.credential == "SHA256"\nexpect g.restarts == 1')
+
+
+def test_the_repl_completes_the_policy_words(sh):
+    assert sh.session.names.config_values("credentials") == ["none", "sha256", "rsa_simulated"]

@@ -19,6 +19,7 @@ what only the TBF loader knows about:
 from __future__ import annotations
 
 from ..lang.commands import ConfigValue, config_key, process_field
+from ..lang.interpreter import CONFIG_VALUE_WORDS
 from ..lang.values import Symbol
 from . import CREDENTIAL_POLICIES, SHORT_ID_RULES
 
@@ -47,6 +48,10 @@ def _set_credentials(s, v: ConfigValue) -> None:
                          f"not {v.source}")
     s.board.credentials = v.word
 
+
+# The REPL completes these words after `config KEY =` (the session asks the interpreter's table).
+CONFIG_VALUE_WORDS.setdefault("credentials", CREDENTIAL_POLICIES)
+CONFIG_VALUE_WORDS.setdefault("short_id_rule", SHORT_ID_RULES)
 
 config_key("credentials", _get_credentials, _set_credentials,
            "credentials policy for TBF apps loaded from now on: none | sha256 (AppCheckerSha256) | "
