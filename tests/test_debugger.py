@@ -472,3 +472,16 @@ def test_random_debugging_sessions_fail_only_with_clear_messages(lines):
             s.execute(line)
         except TshError as e:
             assert e.message and "Traceback" not in e.message
+
+
+def test_catch_dropped_sees_a_legacy_ipc_notify_dropped_from_a_full_queue(sh):
+    sh('spawn svc package="org.svc"\nspawn cli\ncatch dropped svc\nsvc: command ipc 0\n'
+       'cli: allow-ro ipc 0 "org.svc"\ncli: command ipc 1 0')
+    for _ in range(9):  # Tock's task queue holds 9: each notify is one Task::IPC, none run yet
+        sh("cli: command ipc 2 0 0")
+    assert sh.session.last_stop is None
+    out = sh("cli: command ipc 2 0 0")
+    assert "Failure(NOMEM)" in out
+    assert "catchpoint 1 (dropped), legacy IPC Service notify from cli to svc dropped: its task queue is full" in out
+    assert stop(sh) == ("catch", "svc", 1)
+    assert sh.session.kernel.process("svc").dropped_upcalls == 1

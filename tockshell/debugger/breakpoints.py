@@ -489,6 +489,11 @@ class Debugger:
 
             return "dropped", (f"upcall {render.upcall_name(self.s, d[0], d[1])} for {rec.name} dropped: its "
                                f"task queue is full"), None
+        if kind == "ipc_dropped":
+            caller = next((q.name for q in self.s.kernel.processes if q is not None and q.identifier == d[1]),
+                          f"[{d[1]}]")
+            return "dropped", (f"legacy IPC {d[0]} notify from {caller} to {rec.name} dropped: its task queue "
+                               f"is full"), None
         return None
 
     def _on_record(self, rec) -> None:

@@ -770,6 +770,8 @@ class Kernel:
         if len(target.tasks) >= TASK_QUEUE_CAPACITY:
             target.dropped_upcalls += 1
             self.stats.upcalls_dropped += 1
+            # A record, as a dropped upcall has its `schedule` one: `catch dropped` and `trace all` see it.
+            self._record("ipc_dropped", target, (ipc_type.value, caller.identifier))
             return ErrorCode.NOMEM
         target.tasks.append(IpcTask(caller, ipc_type, self.now))
         return None

@@ -140,4 +140,6 @@ def describe(r: Record) -> str:
         return f"{who}: crt0 set the stack pointer to {d[0]:#x}"
     if k == "ipc_task":
         return f"legacy IPC {d[0]} notify from [{d[1]}] delivered to {who}"
+    if k == "ipc_dropped":
+        return f"legacy IPC {d[0]} notify from [{d[1]}] to {who} dropped: its task queue is full"
     return f"{k} {d}"

@@ -471,8 +471,8 @@ def event_text(session, rec) -> str | None:
         return f"{who}: {grant_alloc_text(session, d[0], d[1], d[2])}"
     if kind == "fault":
         return f"{who} faulted: {d[0]} — fault policy {k.fault_policy}: {d[1]}"
-    if kind == "spawn":
-        return None
+    if kind == "spawn" or kind == "ipc_dropped":
+        return None  # a dropped IPC notify: the legacy IPC capsule's own note says so, in its words
     if kind == "hw":
         return str(d[0])
     return trace.describe(rec)
