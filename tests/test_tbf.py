@@ -588,3 +588,13 @@ def test_make_tbf_script_is_deterministic_and_matches_the_committed_file(tmp_pat
     assert_same(info, shipped.read_bytes())
     tbf.check_loadable(info)
     assert info.package_name == "perm_demo" and info.short_id == 0xC0FFEE
+
+
+def test_a_binary_end_past_the_total_size_is_not_enough_flash():
+    data = make("long", binary=b"\x00" * 64)
+    short = len(data) - 16  # the Program TLV still says the binary ends at len(data)
+    info = tbf.load_tbf(make("long", binary=b"\x00" * 64, total=short)[:short])
+    assert info.binary_end_offset > info.total_size
+    with pytest.raises(tbf.TbfError, match="Not enough flash available for TBF"):
+        tbf.check_loadable(info)
+    tbf.check_loadable(tbf.load_tbf(data))  # the same app with a consistent size loads

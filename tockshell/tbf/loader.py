@@ -510,7 +510,7 @@ def check_loadable(info: TbfInfo) -> None:
     """Raise :class:`TbfError` for what Tock 2.3's process loader refuses, in Tock's words.
 
     Order as in ``parse_tbf_header`` then ``ProcessBinary::create``: checksum,
-    padding, missing Main/Program, not enabled, kernel version.
+    padding, missing Main/Program, not enabled, kernel version, binary end past the total size.
     """
     if not info.checksum_ok:
         raise TbfError(f"{info.source}: Checksum mismatch. in packet: {info.checksum:#x}, calculated: "
@@ -530,6 +530,11 @@ def check_loadable(info: TbfInfo) -> None:
             raise TbfError(f"{info.source}: Process is incompatible with the kernel. Running: {kmaj}.{kmin}, "
                            f"Requested: {major}.{minor} (IncompatibleKernelVersion: the app needs "
                            f"^{major}.{minor})")
+    if info.binary_end_offset > info.total_size:
+        # ProcessBinary::create takes the footers as flash[binary_end..total_size]: no such slice.
+        raise TbfError(f"{info.source}: Not enough flash available for TBF (NotEnoughFlash: the Program TLV's "
+                       f"binary end offset {info.binary_end_offset:#x} is past the TBF's total size "
+                       f"{info.total_size:#x})")
     if info.fixed_flash is not None and info.fixed_flash < info.protected_size:
         raise TbfError(f"{info.source}: fixed flash address {info.fixed_flash:#x} leaves no room for the "
                        f"{info.protected_size}-byte protected region before it")
