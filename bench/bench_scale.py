@@ -104,6 +104,19 @@ def sender_only(tock, me=0, n=1):
         yield tock.yield_wait()
 
 
+def _time_hook(k, hook) -> list[float]:
+    """Put a timer around one capsule's process-state hook; the returned cell sums its seconds."""
+    spent = [0.0]
+
+    def timed(p, old, cause):
+        t = time.perf_counter()
+        hook(p, old, cause)
+        spent[0] += time.perf_counter() - t
+
+    k._hooks[k._hooks.index(hook)] = timed
+    return spent
+
+
 def crash_costs(n: int) -> tuple[float, float, float]:
     """(Mailbox crash callback us, whole fault us, messages examined per callback) on a ring of ``n``.
 
@@ -118,15 +131,7 @@ def crash_costs(n: int) -> tuple[float, float, float]:
     k.run(max_events=1_000_000)
     mb = b.driver("mailbox")
     assert len(mb.in_flight()) == n, "every node should have its message in flight"
-    hook = mb._process_changed
-    spent = [0.0]
-
-    def timed(p, old, cause):
-        t = time.perf_counter()
-        hook(p, old, cause)
-        spent[0] += time.perf_counter() - t
-
-    k._hooks[k._hooks.index(hook)] = timed
+    spent = _time_hook(k, mb._process_changed)
     total = 0.0
     work0 = mb._stats["crash work"]
     for p in [q for q in k.processes if q is not None]:
@@ -159,15 +164,7 @@ def ipcmgr_hook_costs(n: int, fan: int = 3) -> tuple[float, float]:
     k.run(max_events=1_000_000)
     mgr = b.driver("ipcmgr")
     assert all(mgr.table_of(q).open_count == 2 * fan for q in k.processes), "every node should hold its pds"
-    hook = mgr._process_changed
-    spent = [0.0]
-
-    def timed(p, old, cause):
-        t = time.perf_counter()
-        hook(p, old, cause)
-        spent[0] += time.perf_counter() - t
-
-    k._hooks[k._hooks.index(hook)] = timed
+    spent = _time_hook(k, mgr._process_changed)
     for p in [q for q in k.processes if q is not None]:
         k.fault(p, "bench: crash")
     named = sum(r.data[0].count("'s pd ") for r in k.log if r.kind == "note" and "now stale" in r.data[0])

@@ -36,7 +36,7 @@ from ..lang.commands import Stop
 from ..lang.errors import TshError
 from ..lang.expr import evaluate, expr_text
 from ..lang.values import Symbol, show, truthy, type_name
-from ._records import Record
+from ..records import Record
 
 __all__ = ["Breakpoint", "Display", "Table", "Debugger", "syscall_text", "CLASS_NAMES", "IPC_DRIVERS",
            "CATCH_KINDS"]

@@ -32,7 +32,7 @@ from ..lang import ast
 from ..lang.commands import Stop
 from ..lang.errors import TshError
 from ..lang.values import format_time
-from ._records import Record, Value
+from ..records import Record, Value
 
 __all__ = ["Entry", "Cut", "TableEntry", "HoldEntry", "History", "Checkpoint", "Reached", "TRAVEL_STATEMENTS",
            "NOT_RECORDED"]

@@ -71,6 +71,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..records import Record
+
 __all__ = ["STATEMENTS", "CORE_STATEMENTS", "SPAWN_KEYS", "CONFIG_KEYS", "PROCESS_FIELDS", "statement", "spawn_key",
            "config_key", "process_field", "handler_for", "BOARD_HOOKS", "board_hook", "STATEMENT_OPTIONS", "SpawnContext", "ConfigKey", "ConfigValue",
            "Stop"]
@@ -134,25 +136,7 @@ def spawn_key(*keys: str, core: bool = False):
     return deco
 
 
-class _Record:
-    """Mutable records compared and shown by their slots. Plain classes, not attrs: these are
-    built at every start-up, where attrs compiling each class's methods cost about a
-    millisecond a class."""
-
-    __slots__ = ()
-    __hash__ = None  # mutable: not hashable
-
-    def __eq__(self, other):
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
-        return f"{self.__class__.__name__}({shown})"
-
-
-class ConfigKey(_Record):
+class ConfigKey(Record):
     """A ``config`` key: how to read it back and how to set it."""
 
     __slots__ = ("name", "getter", "setter", "help")
@@ -181,7 +165,7 @@ def process_field(name: str, help: str = ""):
     return deco
 
 
-class ConfigValue(_Record):
+class ConfigValue(Record):
     """The right-hand side of ``config KEY = VALUE``, in every form a setter may want."""
 
     __slots__ = ("source", "word", "number", "text", "call", "items")
@@ -223,7 +207,7 @@ class ConfigValue(_Record):
         return self.source
 
 
-class SpawnContext(_Record):
+class SpawnContext(Record):
     """What a ``spawn`` statement is building: options by key, create_process kwargs, the program;
     ``kinds`` is the AST class of each option's value (a plugin can tell ``250ms`` from ``250``)."""
 
@@ -247,7 +231,7 @@ class SpawnContext(_Record):
         return {k: v for k, v in self.options.items() if k not in self.used}
 
 
-class Stop(_Record):
+class Stop(Record):
     """Why a run or step stopped early: ``$stop`` (kind, process, number) plus a sentence."""
 
     __slots__ = ("kind", "process", "number", "message")

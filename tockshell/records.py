@@ -1,9 +1,10 @@
-"""Plain record classes for the debugger's data (timeline entries, breakpoints, checkpoints).
+"""Plain record classes for data made at every start-up: the debugger's timeline entries,
+breakpoints and checkpoints, the language's plugin registry entries.
 
 They were attrs classes. attrs compiles each class's methods from generated
-source when the module is imported, about a millisecond a class, and the
-debugger is imported by every session, so every ``tockshell run`` paid for
-ten of them. A subclass here declares its fields as ``__slots__`` (in
+source when the module is imported, about a millisecond a class, and these
+modules are imported by every session, so every ``tockshell run`` paid for
+them. A subclass here declares its fields as ``__slots__`` (in
 constructor order) and writes its own ``__init__``; comparison, hashing and
 ``repr`` are written once, in these bases, over those slots.
 """
