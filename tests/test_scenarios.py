@@ -32,3 +32,17 @@ def test_scenario_has_a_description_and_expects(path):
     first = text.lstrip().splitlines()[0]
     assert first.startswith("#") and len(first.lstrip("# ")) > 10, "the first line is the `demo` description"
     assert "\nexpect " in text, "a scenario asserts its outcome"
+
+
+def test_the_demo_list_says_which_scenarios_need_tockloader_when_it_is_absent(monkeypatch):
+    import importlib.util
+
+    from tockshell.lang import interpreter
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tockloader" else real(name, *a))
+    listed = dict(interpreter.scenario_list())
+    assert listed["tbf_permissions"].endswith("(needs tockloader: pip install 'tockshell[tbf]')")
+    assert "needs tockloader" not in listed["hello"]
+    monkeypatch.undo()
+    assert "needs tockloader" not in dict(interpreter.scenario_list())["tbf_permissions"]

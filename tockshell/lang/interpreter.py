@@ -1199,21 +1199,34 @@ def scenario_list() -> list[tuple[str, str]]:
         names = sorted(f for f in os.listdir(d) if f.endswith(".tsh"))
     except OSError:
         return []
+    missing_tbf = None
     for f in names:
         desc = ""
         try:
             with open(os.path.join(d, f), encoding="utf-8") as fh:
-                for line in fh:
-                    line = line.strip()
-                    if line.startswith("#"):
-                        desc = line.lstrip("#").strip()
-                        break
-                    if line:
-                        break
+                text = fh.read()
         except (OSError, UnicodeDecodeError):
-            pass
+            text = ""
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("#"):
+                desc = line.lstrip("#").strip()
+                break
+            if line:
+                break
+        if _TBF_SPAWN.search(text):
+            if missing_tbf is None:
+                import importlib.util
+
+                missing_tbf = importlib.util.find_spec("tockloader") is None
+            if missing_tbf:
+                # The optional dependency is absent: say so before the demo stops at its first spawn.
+                desc += " (needs tockloader: pip install 'tockshell[tbf]')"
         out.append((f[:-4], desc))
     return out
+
+
+_TBF_SPAWN = re.compile(r"^[ \t]*spawn\b[^#\n]*\b(?:tbf|tab)=", re.M)
 
 
 def scenario_listing(head: str) -> str:
