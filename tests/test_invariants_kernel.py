@@ -164,9 +164,9 @@ def _buffers_in_app_memory(p) -> None:
         assert cg.address >= p.app_break
 
 
-def _play(policy: str, scheduler: str, apps, ops, check: bool):
+def _play(policy: str, scheduler: str, apps, ops, check: bool, board: str = "default"):
     """Build the board, run the operations; with ``check``, verify every invariant after each one."""
-    b = build_board(config=KernelConfig(num_procs=6), scheduler=scheduler,
+    b = build_board(board, config=KernelConfig(num_procs=6), scheduler=scheduler,
                     fault_policy="stop" if policy.startswith("threshold") else policy)
     k = b.kernel
     if policy.startswith("threshold"):
@@ -249,9 +249,10 @@ def _play(policy: str, scheduler: str, apps, ops, check: bool):
 @given(st.sampled_from(["stop", "restart", "panic", "threshold"]),
        st.sampled_from(["round_robin", "cooperative", "priority"]),
        st.lists(st.lists(_action, max_size=25), min_size=0, max_size=3),
-       st.lists(_op, min_size=5, max_size=40))
-def test_random_kernel_operations_keep_the_invariants_and_replay_identically(policy, scheduler, apps, ops):
-    k = _play(policy, scheduler, apps, ops, check=True)
-    again = _play(policy, scheduler, apps, ops, check=False)
+       st.lists(_op, min_size=5, max_size=40),
+       st.sampled_from(["default", "cortex-m"]))
+def test_random_kernel_operations_keep_the_invariants_and_replay_identically(policy, scheduler, apps, ops, board):
+    k = _play(policy, scheduler, apps, ops, check=True, board=board)
+    again = _play(policy, scheduler, apps, ops, check=False, board=board)
     assert [r.key() for r in k.log] == [r.key() for r in again.log]
     assert (k.now, k.ev, k.panicked) == (again.now, again.ev, again.panicked)

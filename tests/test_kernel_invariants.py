@@ -87,14 +87,21 @@ def check_invariants(k, seen_ids):
             assert seen_ids[p.identifier] == p.index  # an identifier never moves to another slot
         seen_ids[p.identifier] = p.index
         assert k.lookup(p.pid) is p
+        cfg = p.mpu_config
+        if cfg is not None and p.alive and p.app_break > p.memory_start:
+            # The Cortex-M MPU: the app's enabled subregions cover its break and stop below the
+            # kernel memory break (update_app_memory_region refuses anything else).
+            assert p.app_break <= p.mpu_accessible_end <= p.kernel_memory_break
+            assert p.mpu_accessible_end - p.memory_start <= p.memory_len
     if k.current is not None:
         assert k.current in k.processes
 
 
 @settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["stop", "restart", "panic", "threshold"]), st.lists(_op, max_size=35))
-def test_random_operations_keep_the_invariants(policy, ops):
-    b = build_board(fault_policy="stop" if policy == "threshold" else policy)
+@given(st.sampled_from(["stop", "restart", "panic", "threshold"]), st.lists(_op, max_size=35),
+       st.sampled_from(["default", "cortex-m"]))
+def test_random_operations_keep_the_invariants(policy, ops, board):
+    b = build_board(board, fault_policy="stop" if policy == "threshold" else policy)
     k = b.kernel
     if policy == "threshold":
         from tockshell.kernel import fault_policy_from
