@@ -147,7 +147,7 @@ def test_after_a_panic_step_and_spawn_say_how_to_go_on():
     s, _ = _session()
     s.execute("config fault_policy = panic\nspawn a\nfault a")
     for text in ("step", "spawn b"):
-        assert "`board default` starts a fresh board" in _error(s, text).message
+        assert "`board default` starts a fresh board, `rewind` or `restore` goes back before the panic" in _error(s, text).message
     e = _error(s, "step -1")
     assert e.pos.column == 6
 

@@ -141,3 +141,12 @@ def _ratio(a: str, b: str) -> float:
     import difflib  # only when a suggestion is made: not a start-up cost
 
     return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def panic_hint(board_name: str) -> str:
+    """What to do after a kernel panic: start the same board afresh, or travel back before it.
+
+    Naming the current board matters: on ``cortex-m`` a hint to type ``board
+    default`` would silently change the memory model too.
+    """
+    return f"`board {board_name}` starts a fresh board, `rewind` or `restore` goes back before the panic"

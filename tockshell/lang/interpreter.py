@@ -24,7 +24,7 @@ from ..shell import render
 from . import ast
 from .commands import (CONFIG_KEYS, SPAWN_KEYS, ConfigValue, SpawnContext, config_key, spawn_key,
                        statement)
-from .errors import TshError, suggestion
+from .errors import TshError, panic_hint, suggestion
 from .expr import CONSTANTS, compare, evaluate, evaluate_bytes, evaluate_int, expr_text
 from .values import Pattern, ResultValue, Symbol, Time, format_time, show, show_echo, truthy
 
@@ -92,7 +92,7 @@ def driver_number(s, d: ast.Driver) -> int:
 def _refuse_if_panicked(s, node) -> None:
     k = s.kernel
     if k.panicked:
-        raise s.error(node, f"the kernel has panicked ({k.panicked}); `board default` starts a fresh board")
+        raise s.error(node, f"the kernel has panicked ({k.panicked}); {panic_hint(s.board.name)}")
 
 
 def running(s, node):

@@ -36,7 +36,7 @@ from ..kernel import gcpolicy
 from ..kernel.grant import GrantError
 from . import ast
 from .commands import BOARD_HOOKS, Stop, handler_for
-from .errors import TshError, TshSyntaxError, suggestion
+from .errors import TshError, TshSyntaxError, panic_hint, suggestion
 from .values import ResultValue, format_time
 
 __all__ = ["Session", "Quit", "ExpectFailed", "TshFileError", "read_script", "PLUGIN_MODULES", "MAX_FILE_BYTES", "LABEL_STRIDE"]
@@ -322,7 +322,7 @@ class Session:
             self.last_refusal = (self.kernel.ev, e.message)
             raise
         except KernelPanic as e:
-            msg = f"{e}; `board default` starts a fresh board"
+            msg = f"{e}; {panic_hint(self.board.name)}"
             self.last_refusal = (self.kernel.ev, msg)
             raise TshError(msg, node.pos) from None
         except (KernelAPIError, MemoryFault) as e:
