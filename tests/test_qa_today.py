@@ -26,3 +26,13 @@ def test_after_a_panic_on_cortex_m_the_hint_names_cortex_m_not_default(sh):
     assert "`rewind` or `restore` goes back before the panic" in msg
     sh("rewind 1\nrestart p")  # and the hint is true: travel gets out of it
     assert sh.session.kernel.process("p").restart_count == 1
+
+
+def test_diff_shows_mpu_regions_in_the_printers_terms_and_no_python_none(sh):
+    sh("board cortex-m\nspawn p ram=3000\ncheckpoint a\np: memop brk (p.memory_start + 7068)")
+    out = sh("diff a now")
+    assert ("p.mpu region 0: [0x20000000:0x20001000] 4096 B, subregions 0-5 enabled → "
+            "[0x20000000:0x20001000] 4096 B, all 8 subregions enabled") in out
+    assert "p.mpu region 1: unused → [0x20001000:0x20002000] 4096 B, subregions 0-5 enabled" in out
+    assert "CortexMRegion" not in out and "items)" not in out
+    assert "$_: none → Success" in out and "None" not in out

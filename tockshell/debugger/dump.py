@@ -296,7 +296,7 @@ def diff(a: dict, b: dict, limit: int = _MAX_LINES) -> list[str]:
     _diff_value("kernel", _kernel_view(a["kernel"]), _kernel_view(b["kernel"]), lines)
     _diff_value("variables", a["session"]["variables"], b["session"]["variables"], lines)
     if a["session"]["last_result"] != b["session"]["last_result"]:
-        lines.append(f"$_: {a['session']['last_result']} → {b['session']['last_result']}")
+        lines.append(f"$_: {_text(a['session']['last_result'])} → {_text(b['session']['last_result'])}")
     if len(lines) > limit:
         lines = lines[:limit] + [f"... and {len(lines) - limit} more changes"]
     return lines
@@ -396,6 +396,8 @@ def _diff_process(name: str, a: dict, b: dict, lines: list[str]) -> None:
             lines.append(f"{name}.descriptors: {len(old)} → {len(new)} open"
                          + "".join(f"\n    + {t}" for t in new if t not in old)
                          + "".join(f"\n    - {t}" for t in old if t not in new))
+        elif key == "mpu_config":
+            _diff_mpu(name, va, vb, lines)
         elif key == "last_syscall":
             lines.append(f"{name}.last_syscall: {va or 'none'} → {vb or 'none'}")
         elif key == "custom_grants":
@@ -407,6 +409,34 @@ def _diff_process(name: str, a: dict, b: dict, lines: list[str]) -> None:
                          + "".join(f"\n    - {t}" for t in old if t not in new))
         else:
             _diff_value(f"{name}.{key}", va, vb, lines)
+
+
+def _mpu_region_text(r) -> str:
+    """One dumped ``CortexMRegion`` as the process printer's range, with its enabled subregions."""
+    if not isinstance(r, dict):
+        return "unused"
+    enabled = [i for i in range(8) if not (r["srd"] >> i) & 1]
+    if len(enabled) == 8:
+        subs = "all 8 subregions enabled"
+    elif not enabled:
+        subs = "every subregion disabled"
+    elif enabled == list(range(enabled[0], enabled[-1] + 1)):
+        subs = f"subregions {enabled[0]}-{enabled[-1]} enabled" if len(enabled) > 1 else f"subregion {enabled[0]} enabled"
+    else:
+        subs = "subregions " + ", ".join(map(str, enabled)) + " enabled"
+    return f"[{r['start']:#x}:{r['start'] + r['size']:#x}] {r['size']} B, {subs}"
+
+
+def _diff_mpu(name: str, a, b, lines: list[str]) -> None:
+    # Region by region in the process printer's terms: the generic dict diff cut a region's
+    # fields off mid-word and counted its fields as "items".
+    ra = (a or {}).get("regions") or []
+    rb = (b or {}).get("regions") or []
+    for i in range(max(len(ra), len(rb))):
+        x = ra[i] if i < len(ra) else None
+        y = rb[i] if i < len(rb) else None
+        if x != y:
+            lines.append(f"{name}.mpu region {i}: {_mpu_region_text(x)} → {_mpu_region_text(y)}")
 
 
 def _bytes_diff(a: bytes, b: bytes) -> str:
