@@ -36,3 +36,29 @@ def test_diff_shows_mpu_regions_in_the_printers_terms_and_no_python_none(sh):
     assert "p.mpu region 1: unused → [0x20001000:0x20002000] 4096 B, subregions 0-5 enabled" in out
     assert "CortexMRegion" not in out and "items)" not in out
     assert "$_: none → Success" in out and "None" not in out
+
+
+def test_help_knows_the_new_words(sh):
+    out = sh("help credentials")
+    assert out.startswith("config credentials = VALUE   (now: none)")
+    assert "AppCheckerSha256" in out and "example: config credentials = sha256" in out
+    assert "board cortex-m: the same drivers with a Cortex-M4's MPU" in sh("help cortex-m")
+    assert "tbf=\"FILE\"" in sh("help spawn") and "`config credentials`" in sh("help spawn")
+    assert "cortex-m" in sh("help board") and "processes of the old board are gone" in sh("help board")
+    assert "did you mean 'credentials'" in refusal(sh, "help credential").message
+    for key in ("fault_policy", "short_id_rule", "mailbox.crash_notify"):
+        assert sh(f"help {key}").startswith(f"config {key} = VALUE")
+
+
+def test_board_driver_order_does_not_depend_on_which_capsule_was_imported_first():
+    import subprocess
+    import sys
+
+    code = ("import tockshell.capsules.relay_request, tockshell.capsules.registry, tockshell.capsules.radio\n"
+            "from tockshell.board import build_board\n"
+            "print(list(build_board().drivers_by_name))")
+    early = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    plain = subprocess.run([sys.executable, "-c", code.split("\n", 1)[1]], capture_output=True, text=True,
+                           check=True).stdout
+    assert early == plain
+    assert early.index("'ipc'") < early.index("'radio'") < early.index("'registry_name'") < early.index("'relay'")

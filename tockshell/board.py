@@ -44,6 +44,18 @@ def _register_extras() -> None:
                 raise
 
 
+#: The order the shipped capsules take on every board. A capsule module registers itself when it
+#: is first imported, so without this a plugin (or a test) importing one early would change the
+#: drivers' order, and with it grant numbers and listings, from one process to the next.
+_EXTRA_ORDER = ("ipc", "ipcmgr", "mailbox", "radio", "registry_name", "registry_pkg", "relay")
+
+
+def _extra_rank(entry: tuple[str, Callable]) -> int:
+    # sorted() is stable: capsules not listed (plugins') keep their registration order, after these.
+    name = entry[0]
+    return _EXTRA_ORDER.index(name) if name in _EXTRA_ORDER else len(_EXTRA_ORDER)
+
+
 class Board:
     """A kernel with its capsules. ``name`` is the profile (``default``)."""
 
@@ -61,7 +73,7 @@ class Board:
         for d in (Alarm(), self.console, self.led, self.button, LowLevelDebug(), Rng(rng_seed)):
             self.add(d)
         _register_extras()
-        for _, factory in EXTRA_CAPSULES:
+        for _, factory in sorted(EXTRA_CAPSULES, key=_extra_rank):
             self.add(factory(self))
         BOARDS[name](self)
 

@@ -35,7 +35,11 @@ _CLIENT = "spawn client"
 COMMANDS: dict[str, Entry] = {
     # processes and the kernel
     "board": Entry("board [NAME]", "show the board, or start over on a fresh board profile",
-                   "board cortex-m"),
+                   "board cortex-m",
+                   "A switch starts a fresh kernel: the processes of the old board are gone (a checkpoint\n"
+                   "taken before it still restores them). Profiles (`help PROFILE` describes one):\n"
+                   "default (4-byte memory protection), cortex-m (the ARMv7-M MPU: power-of-two RAM\n"
+                   "blocks, an app break the hardware sees in subregions)."),
     "config": Entry("config KEY = VALUE", "set a kernel, shell or capsule setting (`help config` lists them)",
                     "config fault_policy = threshold(3)"),
     "spawn": Entry("spawn NAME [ram=4k grant=2k flash=2k short_id=N package=\"..\" raw=true app=APP]",
@@ -43,7 +47,10 @@ COMMANDS: dict[str, Entry] = {
                    "spawn client ram=4k short_id=0x42",
                    "ram is the app memory (the TBF minimum RAM), grant the room left for grants; the RAM\n"
                    "block is ram + grant + the kernel's structures. raw=true leaves it Yielded with _start\n"
-                   "queued and a 32-byte app break. app=APP runs an app program (`help apps`)."),
+                   "queued and a 32-byte app break. app=APP runs an app program (`help apps`).\n"
+                   "tbf=\"FILE\" (or tab=\"FILE\" [arch=ARCH]) loads a real Tock binary: its header gives\n"
+                   "package, RAM, ShortId and the syscall filter; `config credentials` decides whether\n"
+                   "its footers must carry an accepted credential (`help credentials`)."),
     "list": Entry("list", "the process table (the process console's columns) with each state in words", "list"),
     "status": Entry("status", "total and active processes, timeslice expirations", "status"),
     "process": Entry("process NAME", "one process in detail: counters, last syscall, memory map", "process client",
@@ -149,11 +156,15 @@ _ALIASES = {"crash": "fault", "source": "include", "allow": "allow-rw", "wait": 
 _TOPICS = ("drivers", "config", "fields", "patterns", "apps", "expressions")
 
 
-def topics() -> list[str]:
-    """Every word `help` accepts."""
-    from ..board import DRIVER_NUMBERS
+def topics(session=None) -> list[str]:
+    """Every word `help` accepts (with a session: its config keys too)."""
+    from ..board import BOARDS, DRIVER_NUMBERS
+    from .commands import CONFIG_KEYS
 
-    return list(COMMANDS) + list(_ALIASES) + list(_TOPICS) + [d for d in DRIVER_NUMBERS if d not in COMMANDS]
+    words = list(COMMANDS) + list(_ALIASES) + list(_TOPICS) + [d for d in DRIVER_NUMBERS if d not in COMMANDS]
+    keys = CONFIG_KEYS if session is None else __import__(
+        "tockshell.lang.interpreter", fromlist=["all_config_keys"]).all_config_keys(session)
+    return words + [b for b in BOARDS if b not in words] + [k for k in keys if k not in words]
 
 
 def _overview(session) -> str:
@@ -211,6 +222,51 @@ def _config_keys_text(session) -> str:
     return "\n".join(lines)
 
 
+def _config_key_text(session, key: str) -> str | None:
+    """`help KEY` for a config key (`help credentials`): its values, what it does, its current value."""
+    from .commands import CONFIG_KEYS
+    from .interpreter import CONFIG_VALUE_WORDS, all_config_keys
+
+    current = all_config_keys(session)
+    if key not in current:
+        return None
+    ck = CONFIG_KEYS.get(key)
+    dname, _, sub = key.partition(".")
+    drv = session.board.drivers_by_name.get(dname)
+    text = ck.help if ck else ((getattr(drv, "config_help", dict)() or {}).get(sub, "") if drv else "")
+    # The example sets something other than what is set now (a word ending in '(' takes a number).
+    words = [w + "3)" if w.endswith("(") else w for w in CONFIG_VALUE_WORDS.get(key, ())]
+    example = next((w for w in words if w != current[key]), current[key])
+    lines = [f"config {key} = VALUE   (now: {current[key]})"]
+    if text:
+        lines.append(f"  {text}")
+    lines.append(f"  example: config {key} = {example}   (`help config` lists every key)")
+    return "\n".join(lines)
+
+
+def _board_profile_text(name: str) -> str | None:
+    """`help cortex-m`: what a board profile is (the profile function's docstring)."""
+    from ..board import BOARDS
+
+    fn = BOARDS.get(name)
+    if fn is None:
+        return None
+    text = _BOARD_PROFILES.get(name) or (" ".join((fn.__doc__ or "").split()).split(". ")[0] or "a board profile")
+    return f"board {name}: {text}\n  example: board {name}   (starts a fresh kernel on that profile)"
+
+
+#: `help PROFILE` for the shipped board profiles (a plugin's profile shows its docstring's first sentence).
+_BOARD_PROFILES = {
+    "default": "the board every session starts on: Tock's base drivers and the IPC capsules, memory\n"
+               "  protection of 4-byte granularity (a RAM block is exactly what was asked, brk may go anywhere\n"
+               "  below the kernel memory break)",
+    "cortex-m": "the same drivers with a Cortex-M4's MPU as Tock 2.3 programs it: flash in one region, RAM\n"
+                "  in a power-of-two block of two regions whose subregions (eighths) open as the app break\n"
+                "  grows, so a brk or a grant that would expose kernel memory is refused (NOMEM); `process p`\n"
+                "  shows the regions (`demo mpu_cortexm`, docs/kernel.md \"The cortex-m board\")",
+}
+
+
 def _driver_text(d) -> str:
     """`help DRIVER`: what the capsule is, its number, its grant and its settings."""
     g = d.grant
@@ -233,6 +289,12 @@ def help_text(session, topic: str | None = None, node=None) -> str:
     word = _ALIASES.get(word, word)
     if word == "config":
         return _entry_text(word, COMMANDS[word]) + "\n" + _config_keys_text(session)
+    key_help = _config_key_text(session, word)
+    if key_help is not None and word not in COMMANDS:
+        return key_help
+    profile = _board_profile_text(word)
+    if profile is not None:
+        return profile
     drv = session.board.drivers_by_name.get(word)
     about_driver = "" if drv is None else "\n" + _driver_text(drv)
     if word in COMMANDS:
@@ -279,4 +341,4 @@ def help_text(session, topic: str | None = None, node=None) -> str:
         if fn is None:
             return "app programs are not available yet"
         return fn()
-    raise TshError(suggestion("help topic", word, topics()), getattr(node, "pos", None))
+    raise TshError(suggestion("help topic", word, topics(session)), getattr(node, "pos", None))
