@@ -62,3 +62,22 @@ def test_board_driver_order_does_not_depend_on_which_capsule_was_imported_first(
                            check=True).stdout
     assert early == plain
     assert early.index("'ipc'") < early.index("'radio'") < early.index("'registry_name'") < early.index("'relay'")
+
+
+def test_completion_offers_the_spawn_file_options_and_only_the_words_a_closed_config_key_takes(sh):
+    from tockshell.lang.completion import complete
+    from tockshell.lang.session import SessionNames
+
+    names = SessionNames(sh.session)
+
+    def texts(line):
+        return [c.text for c in complete(line, names)]
+
+    assert {"tbf=", "tab=", "arch="} <= set(texts("spawn x "))
+    assert texts("spawn x t") == ["tab=", "tbf="]
+    assert texts("config credentials = ") == ["none", "rsa_simulated", "sha256"]
+    assert texts("config short_id_rule = ") == ["names", "unique"]
+    assert "on" not in texts("config fault_policy = ") and "mem(" not in texts("config fault_policy = ")
+    assert "$_" in texts("config credentials = $")
+    assert texts("spawn x tbf=") == []
+    assert "on" in texts("config radio.on = ")  # an open key keeps the generic words

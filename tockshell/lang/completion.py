@@ -77,6 +77,8 @@ SPAWN_OPTIONS = {
     "ram": "app memory (TBF minimum RAM)", "grant": "room left for grants",
     "flash": "flash size", "short_id": "ShortId", "package": "package name",
     "app": "built-in app to run", "raw": "leave it as Tock creates it",
+    "tbf": "a Tock binary file to load (\"path.tbf\")", "tab": "a Tock application bundle (\"path.tab\")",
+    "arch": "which TBF of a tab= bundle",
 }
 #: key=value options of every statement that has them: the core's here, a plugin's added
 #: through the registry in :mod:`tockshell.lang.commands` (so a plugin need not import this module).
@@ -227,6 +229,16 @@ def complete(text_before_cursor: str, names=None) -> list[Completion]:
         elif term == "NAME":
             _complete_name(add, names, acc, tokens, first, prev_text)
 
+    # A config key with a closed set of values (credentials, fault_policy...): only those, not
+    # the generic expression words (`on`, `not`, `mem(`) a setter would refuse. `$` asks for variables.
+    if first == "config" and prev_text == "=" and len(tokens) == 3 and not prefix.startswith("$") \
+            and _items(names, "config_values", tokens[1].value):
+        out = [c for c in out if c.kind == "value"]
+    # A file path goes after tbf= / tab= (quoted): no expression word fits there.
+    if first == "spawn" and prev_text == "=" and len(tokens) >= 2 and tokens[-2].value in ("tbf", "tab") \
+            and not prefix.startswith("$"):
+        out = []
+
     # A prefix typed with its case narrows to candidates with that case;
     # only when none has it are the others offered (`fa` still finds `FAIL`).
     exact = [c for c in out if c.text.startswith(prefix)]
@@ -253,7 +265,8 @@ def _complete_name(add, names, acc, tokens, first, prev_text) -> None:
             if key == "app":
                 for v, desc in _items(names, "apps").items():
                     add(v, "value", desc)
-            if first != "spawn" or key != "app":
+            closed = first == "config" and _items(names, "config_values", key)
+            if (first != "spawn" or key not in ("app", "tbf", "tab")) and not closed:
                 for v in ("true", "false", "on", "off"):
                     add(v, "value")
             return
