@@ -81,3 +81,41 @@ def test_completion_offers_the_spawn_file_options_and_only_the_words_a_closed_co
     assert "$_" in texts("config credentials = $")
     assert texts("spawn x tbf=") == []
     assert "on" in texts("config radio.on = ")  # an open key keeps the generic words
+
+
+def _tbf(tmp_path, name, **kw):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    try:
+        from make_tbf import build_tbf
+    finally:
+        sys.path.pop(0)
+    path = tmp_path / f"{name}.tbf"
+    path.write_bytes(build_tbf(package=name, binary=b"x" * 64, **kw))
+    return path
+
+
+def test_a_tbf_the_cortex_m_mpu_cannot_hold_is_refused_at_the_file_with_why(sh):
+    sh("board cortex-m")
+    e = refusal(sh, f'spawn x tbf="{DATA}/perm_demo.tbf"')
+    assert e.pos.column == 9
+    assert e.message.startswith(f"{DATA}/perm_demo.tbf: ProcessLoadError::MpuInvalidFlashLength")
+    assert "total_size, 1172 B, is not a power of two" in e.message
+    assert sh.session.find_process("x") is None
+
+
+def test_spawn_refuses_tbf_and_tab_together_and_a_zero_flash_at_the_option(sh):
+    e = refusal(sh, f'spawn x tbf="{DATA}/cred_demo.tbf" tab="{DATA}/cred_demo.tbf"')
+    assert "not both" in e.message and e.pos.column > 30
+    e = refusal(sh, "spawn x ram=4k flash=0")
+    assert e.message == "flash= must be a positive size in bytes (e.g. flash=4k), not 0" and e.pos.column == 16
+
+
+def test_a_fixed_address_at_the_top_of_memory_cannot_wrap_past_32_bits(sh, tmp_path):
+    path = _tbf(tmp_path, "top", fixed_addresses=(0xFFFFF000, 0xFFFFFFFF))
+    e = refusal(sh, f'spawn x tbf="{path}"')
+    assert "ProcessLoadError::NotEnoughMemory: the RAM block [0xfffff000, 0x100000ad0) would run past" in e.message
+    assert sh.session.kernel.live_processes() == [] or not list(sh.session.kernel.live_processes())
+    sh("spawn y")  # nothing was left behind

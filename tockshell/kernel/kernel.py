@@ -309,6 +309,13 @@ class Kernel:
         except MpuLoadError as e:
             raise KernelAPIError(str(e)) from None
         memory_start, memory_len = layout.memory_start, layout.memory_len
+        # A fixed address (a TBF's) near the top: no block may wrap past a 32-bit address.
+        if memory_start + memory_len > 1 << 32:
+            raise KernelAPIError(f"ProcessLoadError::NotEnoughMemory: the RAM block [{memory_start:#x}, "
+                                 f"{memory_start + memory_len:#x}) would run past the 32-bit address space")
+        if flash_start + len(flash_bytes) > 1 << 32:
+            raise KernelAPIError(f"ProcessLoadError::BinaryError(NotEnoughFlash): flash [{flash_start:#x}, "
+                                 f"{flash_start + len(flash_bytes):#x}) would run past the 32-bit address space")
         for p in self.processes:
             if p is None:
                 continue

@@ -291,8 +291,9 @@ def _size_option(s, ctx, key, node) -> int | None:
     if v is None:
         return None
     ctx.use(key)
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-        raise s.error(node, f"{key}= must be a size in bytes (e.g. {key}=4k), not {show(v)}")
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0 or (key == "flash" and v == 0):
+        raise s.error(node, f"{key}= must be a {'positive ' if key == 'flash' else ''}size in bytes "
+                            f"(e.g. {key}=4k), not {show(v)}")
     if v > MAX_SPAWN_SIZE:
         what = "flash" if key == "flash" else "RAM"
         raise s.error(node, f"{key}={v} is more than the {MAX_SPAWN_SIZE // 1024}k of {what} the board gives "
@@ -321,6 +322,8 @@ def _spawn(s, n: ast.Spawn):
         path = _pathish(kv.value) if kv.key in ("tbf", "tab") else None
         options[kv.key] = path if path is not None else option_value(s, kv.value)
         kinds[kv.key] = type(kv.value)
+    if "tbf" in options and "tab" in options:
+        raise s.error(_option_node(n, "tab"), "give one binary: tbf= (a .tbf file) or tab= (a bundle), not both")
     ctx = SpawnContext(name, options, node=n, kinds=kinds)
     for key in ("ram", "grant", "flash"):
         v = _size_option(s, ctx, key, _option_node(n, key))
@@ -369,9 +372,22 @@ def _spawn(s, n: ast.Spawn):
     except KernelPanic:
         raise  # the session says how to get out of it
     except (KernelAPIError, ValueError) as e:
-        raise s.error(n, str(e)) from None
+        source = next((k for k in ("tbf", "tab") if k in options), None)
+        if source is None:
+            raise s.error(n, str(e)) from None
+        # A load error of a binary file points at the file and names it, as the header checks do.
+        raise s.error(_option_node(n, source), f"{options[source]}: {e}{_flash_hint(s, ctx, str(e))}") from None
     s.say(_spawn_line(s, p))
     return None
+
+
+def _flash_hint(s, ctx, message: str) -> str:
+    """Why a TBF's flash may not fit a Cortex-M MPU region: its size is not a power of two."""
+    size = ctx.kwargs.get("flash")
+    if "MpuInvalidFlashLength" not in message or not isinstance(size, int) or size & (size - 1) == 0:
+        return ""
+    return (f" (its total_size, {size} B, is not a power of two: elf2tab pads an ARM app to one, at least 512 B, "
+            f"so this TBF was not built for a Cortex-M board)")
 
 
 def _spawn_line(s, p) -> str:
