@@ -119,3 +119,53 @@ def test_a_fixed_address_at_the_top_of_memory_cannot_wrap_past_32_bits(sh, tmp_p
     assert "ProcessLoadError::NotEnoughMemory: the RAM block [0xfffff000, 0x100000ad0) would run past" in e.message
     assert sh.session.kernel.live_processes() == [] or not list(sh.session.kernel.live_processes())
     sh("spawn y")  # nothing was left behind
+
+
+def test_sbrk_wraps_as_a_32_bit_pointer_and_its_explanation_has_no_negative_address(sh):
+    sh("spawn p")
+    out = sh("p: memop sbrk -0x80000000")
+    assert "Failure(NOMEM)" in out
+    assert "0xa0001000 is above the kernel memory break" in out and "-0x" not in out
+    assert sh.session.kernel.process("p").app_break == 0x20001000
+
+
+def test_a_refusal_listing_hundreds_of_footers_stays_one_short_line(sh, tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    try:
+        from make_tbf import build_tbf, credential_footer
+    finally:
+        sys.path.pop(0)
+    path = tmp_path / "many.tbf"
+    path.write_bytes(build_tbf(package="many", binary=b"x" * 64, footers=[credential_footer(0, b"")] * 300 + ["sha256"]))
+    sh("config credentials = rsa_simulated")
+    msg = refusal(sh, f'spawn x tbf="{path}"').message
+    assert "footers Reserved (passed) x300, SHA256 (passed); then the footer region ends" in msg
+    assert len(msg) < 300
+
+
+def test_explain_after_a_refused_spawn_does_not_say_the_kernel_was_not_involved(sh):
+    sh("config credentials = sha256")
+    refusal(sh, f'spawn t tbf="{DATA}/cred_tampered.tbf"')
+    out = sh("explain")
+    assert out.startswith("The last spawn was refused; no process was created and no event happened: ")
+    assert "Credential 0 rejected" in out and "not the kernel" not in out
+    sh("spawn a\nstop a")
+    refusal(sh, "a: command led 0")
+    assert "refused by the shell, not the kernel" in sh("explain")
+
+
+def test_an_app_fault_on_cortex_m_says_how_far_the_mpu_lets_the_app_reach(sh, tmp_path):
+    app = tmp_path / "toucher.py"
+    app.write_text("def Toucher(tock, addr=0):\n"
+                   "    yield tock.command(0, 2)\n"
+                   "    tock.write(addr, b'1234')\n"
+                   "    yield tock.command(0, 2)\n")
+    # Past the break but inside the last enabled subregion: the hardware allows it.
+    sh(f'board cortex-m\nspawn ok app="{app}:Toucher" addr=0x20000bc0 ram=3000\nrun for 1ms')
+    assert sh.session.kernel.process("ok").state.name == "Yielded"
+    out = sh(f'spawn bad app="{app}:Toucher" addr=0x20002c10 ram=3000\nrun for 1ms')
+    assert ("write of 4 bytes at 0x20002c10: outside the app's memory (app break 0x20002bb8, "
+            "MPU subregions up to 0x20002c00)") in out

@@ -688,7 +688,8 @@ class Kernel:
         if op == 1:
             delta = arg - (1 << 32) if arg & 0x8000_0000 else arg
             old = p.app_break
-            if p.brk(old + delta):
+            # Tock offsets the break pointer: on a 32-bit chip it wraps rather than going negative.
+            if p.brk((old + delta) & 0xFFFF_FFFF):
                 return SyscallReturn.of_kind("SuccessPtr", (old,))
             return SyscallReturn.failure(ErrorCode.NOMEM)
         if op == 2:

@@ -113,6 +113,16 @@ UKB_MINIMUM = 32
 SVC_FRAME_SIZE = 32
 
 
+def _app_view(p: "Process") -> str:
+    """Where the app's own memory ends, for a fault message: the break, or on a subregion MPU
+    the end of its last enabled subregion when that lies past the break (what the app may touch)."""
+    cfg = getattr(p, "mpu_config", None)
+    end = cfg.app_accessible_end if cfg is not None else 0
+    if end > p.app_break:
+        return f"app break {p.app_break:#x}, MPU subregions up to {end:#x}"
+    return f"app break {p.app_break:#x}"
+
+
 class AppMemory:
     """What an app program sees of memory: its own RAM below the app break (the MPU's view).
 
@@ -150,7 +160,7 @@ class AppMemory:
         q = self._mapped(addr, size)
         if q is not None:
             return q.read(addr, size)
-        raise MemoryFault(f"read of {size} bytes at {addr:#x}: outside the app's memory")
+        raise MemoryFault(f"read of {size} bytes at {addr:#x}: outside the app's memory ({_app_view(p)})")
 
     def write(self, addr: int, data: bytes) -> None:
         p = self._p
@@ -160,7 +170,7 @@ class AppMemory:
                 q.write(addr, data)
                 return
             raise MemoryFault(f"write of {len(data)} bytes at {addr:#x}: outside the app's memory "
-                              f"(app break {p.app_break:#x})")
+                              f"({_app_view(p)})")
         o = addr - p.memory_start
         p.ram[o:o + len(data)] = data
 

@@ -145,7 +145,8 @@ class Session:
         self.variables: dict[str, Any] = {}
         self.last_result: Any = None
         self.last_stop: Stop | None = None
-        self.last_refusal: tuple[int, str] | None = None
+        #: (ev, message, by): by is "shell", "loader" (a spawn Tock would not load) or "panic".
+        self.last_refusal: tuple[int, str, str] | None = None
         self.last_records: list = []  # the newest kernel records of the last statement that made any
         self.interrupted = False
         self.pause_hook: Callable[[str], None] | None = None
@@ -319,14 +320,14 @@ class Session:
         except TshError as e:
             if e.pos is None:
                 e.pos = node.pos
-            self.last_refusal = (self.kernel.ev, e.message)
+            self.last_refusal = (self.kernel.ev, e.message, _refused_by(node))
             raise
         except KernelPanic as e:
             msg = f"{e}; {panic_hint(self.board.name)}"
-            self.last_refusal = (self.kernel.ev, msg)
+            self.last_refusal = (self.kernel.ev, msg, "panic")
             raise TshError(msg, node.pos) from None
         except (KernelAPIError, MemoryFault) as e:
-            self.last_refusal = (self.kernel.ev, str(e))
+            self.last_refusal = (self.kernel.ev, str(e), _refused_by(node))
             raise TshError(str(e), _blamed_pos(node, str(e))) from None
         except GrantError as e:
             raise TshError(f"grant error: {e.kind}", node.pos) from None
@@ -612,6 +613,12 @@ class SessionNames:
         from .interpreter import CONFIG_VALUE_WORDS
 
         return list(CONFIG_VALUE_WORDS.get(key, ()))
+
+
+def _refused_by(node) -> str:
+    """Who refused a statement, for `explain`: a spawn is refused by the process loader (header,
+    credentials, MPU, memory), anything else by the shell before the kernel saw a syscall."""
+    return "loader" if isinstance(node, ast.Spawn) else "shell"
 
 
 def _blamed_pos(node, message: str):

@@ -574,7 +574,7 @@ def failure_reason(session, p, cls: int, regs: tuple, r, records=()) -> str:
             return _nomem_reason(session, p, drv, records)
     if cls == SyscallClass.MEMOP:
         if r0 in (0, 1) and err is ErrorCode.NOMEM:
-            target = r1 if r0 == 0 else (p.app_break + (r1 - (1 << 32) if r1 & 0x8000_0000 else r1))
+            target = r1 if r0 == 0 else (p.app_break + (r1 - (1 << 32) if r1 & 0x8000_0000 else r1)) & 0xFFFF_FFFF
             if target < p.allow_high_water_mark:
                 return (f"{target:#x} is below the allow high-water mark {p.allow_high_water_mark:#x} "
                         f"(the break cannot drop below memory ever allowed)")
@@ -654,7 +654,13 @@ def explain(session) -> str:
     lines = []
     refused = session.last_refusal
     if refused is not None and refused[0] >= k.ev:
-        lines.append(f"The last statement was refused by the shell, not the kernel: {refused[1]}")
+        by = refused[2] if len(refused) > 2 else "shell"
+        if by == "loader":
+            lines.append(f"The last spawn was refused; no process was created and no event happened: {refused[1]}")
+        elif by == "panic":
+            lines.append(f"The last statement was refused: {refused[1]}")
+        else:
+            lines.append(f"The last statement was refused by the shell, not the kernel: {refused[1]}")
     source = session.last_records or list(log)[-64:]
     if not source:
         lines.append("Nothing has happened yet: `spawn NAME` creates a process.")

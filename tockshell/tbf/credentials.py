@@ -219,8 +219,7 @@ class CredentialCheck:
             if self.integrity_end >= self.walk.region_end:
                 return "the TBF has no footer region (binary_end_offset is total_size)"
             return f"no footer: {self.walk.reason} at {self.walk.end_offset:#x}"
-        seen = ", ".join(f"{v.footer.name} ({_plain(v.verdict)})" for v in self.verdicts)
-        return f"footers {seen}; then {self.walk.reason} at {self.walk.end_offset:#x}"
+        return f"footers {_runs(self.verdicts)}; then {self.walk.reason} at {self.walk.end_offset:#x}"
 
     def lines(self) -> list[str]:
         """Lines for ``process p``: the policy, then each footer and what the policy said of it."""
@@ -241,6 +240,18 @@ class CredentialCheck:
         if self.reached_end:
             out.append(f"  end of footers at {self.walk.end_offset:#x}: {self.walk.reason}")
         return out
+
+
+def _runs(verdicts) -> str:
+    """``SHA256 (passed), Reserved (passed) x299``: a run of like footers once, so a refusal stays one line."""
+    parts: list[list] = []
+    for v in verdicts:
+        text = f"{v.footer.name} ({_plain(v.verdict)})"
+        if parts and parts[-1][0] == text:
+            parts[-1][1] += 1
+        else:
+            parts.append([text, 1])
+    return ", ".join(text if n == 1 else f"{text} x{n}" for text, n in parts)
 
 
 def _plain(verdict: str) -> str:
