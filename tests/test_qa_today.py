@@ -169,3 +169,16 @@ def test_an_app_fault_on_cortex_m_says_how_far_the_mpu_lets_the_app_reach(sh, tm
     out = sh(f'spawn bad app="{app}:Toucher" addr=0x20002c10 ram=3000\nrun for 1ms')
     assert ("write of 4 bytes at 0x20002c10: outside the app's memory (app break 0x20002bb8, "
             "MPU subregions up to 0x20002c00)") in out
+
+
+def test_rewind_after_an_unsplittable_statement_goes_before_it_and_the_future_survives_two_rewinds(sh):
+    sh("board cortex-m\nspawn p ram=3000\nspawn q\nrestart q")
+    out = sh("rewind 1")  # inside `restart q`: the point after it is where we are
+    assert "stopped at event 8, the point before it" in out
+    assert sh.session.kernel.process("q").restart_count == 0
+    sh("rewind 1")
+    assert sh.session.find_process("q") is None and sh.session.find_process("p") is not None
+    sh("goto 12")  # forward along what the first rewind left: both statements come back
+    assert sh.session.kernel.process("q").restart_count == 1
+    out = sh("goto 2")  # goto keeps landing after, as documented
+    assert "stopped at event 4, the first point after it" in out

@@ -591,30 +591,32 @@ def _diff(s, n: ast.Diff):
         s.say("  " + line)
 
 
-def _why_not_exact(h, ev: int, landed: int) -> str:
+def _why_not_exact(h, ev: int, landed: int, timeline=None) -> str:
     """Why ``goto ev`` stopped at ``landed``: the statement that holds ``ev`` cannot be split."""
     from .history import Entry
 
-    holder = next((e for e in reversed(h.timeline) if isinstance(e, Entry) and e.epoch == h.epoch
-                   and e.ev0 < ev <= e.ev1), None)
+    holder = next((e for e in reversed(timeline if timeline is not None else h.timeline)
+                   if isinstance(e, Entry) and e.epoch == h.epoch and e.ev0 < ev <= e.ev1), None)
+    where = "the point before it" if landed < ev else "the first point after it"
     if holder is None:
-        return (f"(event {ev} lies inside a statement that cannot be split; stopped at event {landed}, "
-                f"the first point after it)")
+        return (f"(event {ev} lies inside a statement that cannot be split; stopped at event {landed}, {where})")
     text = " ".join(holder.text.split())
     text = text if len(text) <= 60 else text[:57] + "..."
     return (f"(event {ev} lies inside `{text}` (events {holder.ev0 + 1}-{holder.ev1}, which cannot be split); "
-            f"stopped at event {landed}, the first point after it)")
+            f"stopped at event {landed}, {where})")
 
 
-def _goto(s, n, ev: int) -> None:
+def _goto(s, n, ev: int, *, rewinding: bool = False) -> None:
     h = _guard_travel(s, n)
     k = s.kernel
     if ev < 0:
         raise s.error(n, f"events are numbered from 0, not {ev}")
-    if h.goto(ev):
+    # The statements as they were: a rewind that lands before one no longer has it in the timeline.
+    before = list(h.timeline)
+    if h.goto(ev, rewinding=rewinding):
         _say_where(s, "now at ")
         if s.kernel.ev != ev:
-            s.say("  " + _why_not_exact(h, ev, s.kernel.ev))
+            s.say("  " + _why_not_exact(h, ev, s.kernel.ev, before))
         _after_travel(s)
         return
     # Forward, past anything recorded: run there (a stop on the way ends it early).
@@ -654,7 +656,7 @@ def _rewind(s, n: ast.Rewind):
     count = 1 if n.count is None else evaluate_int(s, n.count, "a number of events")
     if count < 1:
         raise s.error(n.count, f"rewind takes a positive number of events, not {count}")
-    _goto(s, n, max(0, s.kernel.ev - count))
+    _goto(s, n, max(0, s.kernel.ev - count), rewinding=True)
 
 
 @statement(ast.ReverseStep)

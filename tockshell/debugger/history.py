@@ -484,15 +484,25 @@ class History:
             dbg.sync()
 
     # ------------------------------------------------------------------ travelling
-    def travel(self, timeline, target: tuple[int, int] | None, *, left: list | None = None) -> bool:
+    def travel(self, timeline, target: tuple[int, int] | None, *, left: list | None = None,
+               back_from: int | None = None) -> bool:
         """Replay ``timeline`` to ``target`` and make the result the session's timeline.
 
         ``left`` is the timeline being left (kept as the future a forward goto can follow).
+        With ``back_from`` (a rewind from that event), a target inside a statement that cannot be
+        split, whose first point after is ``back_from`` or later, is taken as the point before
+        that statement: landing after it would leave the rewind where it started.
         The live breakpoint table survives. Returns whether the target fell inside a statement.
         """
         dbg = self.dbg
         live_table = dbg.table.copy()
         new, cut = self.replay(list(timeline), target)
+        if (back_from is not None and target is not None and self.s.kernel.ev >= back_from > target[1]
+                and _undoes_nothing(new, timeline)):
+            holder = next((e for e in reversed(timeline) if isinstance(e, Entry) and e.epoch == target[0]
+                           and e.ev0 < target[1] <= e.ev1), None)
+            if holder is not None:
+                new, cut = self.replay(list(timeline), (target[0], holder.ev0))
         base = dbg.table.next_number
         dbg.table = live_table
         dbg.refresh_watches()
@@ -504,18 +514,19 @@ class History:
         self.timeline = new
         return cut
 
-    def goto(self, ev: int) -> bool:
+    def goto(self, ev: int, *, rewinding: bool = False) -> bool:
         """``goto EVENT``: travel to the state first seen at event ``ev`` of this board.
 
         Backwards (or to the present) by replaying the timeline; forwards along the
         timeline left by an earlier travel, as far as it goes. False when ``ev`` lies
         beyond everything recorded: the caller then runs forward from here.
+        ``rewinding``: never land back where the travel started (see :meth:`travel`).
         """
         s = self.s
         target = (self.epoch, ev)
         if ev <= s.kernel.ev:
             left = list(self.timeline)
-            self.travel(left, target, left=left)
+            self.travel(left, target, left=left, back_from=s.kernel.ev if rewinding else None)
             return True
         future = self.future
         if future is None:
@@ -617,8 +628,38 @@ def _comment(text: str) -> str:
     return "# " + " ".join(text.split())
 
 
+def _undoes_nothing(new: list, old: list) -> bool:
+    """True when replaying ``old`` gave ``new`` leaving out only statements that look (and tables):
+    a travel that changed nothing of the model (a `fault`, a `config` after the last event would count)."""
+    kept = [e for e in new if not isinstance(e, TableEntry)]
+    rest = [e for e in old if not isinstance(e, TableEntry)]
+    if rest[:len(kept)] != kept:
+        return False
+    return all(isinstance(e, Entry) and _looking(e.node) for e in rest[len(kept):])
+
+
 def _is_prefix(a: list, b: list) -> bool:
-    return len(a) <= len(b) and all(x == y for x, y in zip(a, b))
+    """True when timeline ``a`` is the start of ``b``: ``b`` is still the future of ``a``.
+
+    What a travel adds is not a difference: the breakpoint tables it puts back, and the cut it
+    ends on when that cut lies inside (or at the end of) the statement ``b`` has there. Without
+    this a second rewind took the first one's landing point for the future, and a later goto
+    forward lost every statement after it.
+    """
+    xa = [e for e in a if not isinstance(e, TableEntry)]
+    xb = [e for e in b if not isinstance(e, TableEntry)]
+    last = xa.pop() if xa and isinstance(xa[-1], Cut) else None
+    n = len(xa)
+    if n > len(xb) or any(x != y for x, y in zip(xa, xb)):
+        return False
+    if last is None:
+        return True
+    if n >= len(xb):
+        return False
+    there = xb[n]
+    if isinstance(there, Cut):
+        return there.entry == last.entry and (there.epoch, there.ev) >= (last.epoch, last.ev)
+    return there == last.entry
 
 
 def _reaches(timeline, target) -> bool:
