@@ -182,3 +182,15 @@ def test_rewind_after_an_unsplittable_statement_goes_before_it_and_the_future_su
     assert sh.session.kernel.process("q").restart_count == 1
     out = sh("goto 2")  # goto keeps landing after, as documented
     assert "stopped at event 4, the first point after it" in out
+
+
+def test_a_board_switch_says_which_processes_and_settings_it_took_away(sh):
+    sh("spawn a\nconfig credentials = sha256\nconfig fault_policy = restart")
+    out = sh("board cortex-m")
+    assert 'the process of board "default" (a) is gone; a checkpoint taken before the switch restores it' in out
+    assert "credentials sha256 → none" in out and "fault_policy restart → panic" in out
+    # and it is true: the tampered binary the user meant to refuse now loads
+    sh(f'spawn t tbf="{DATA}/cred_tampered.tbf"\nspawn u')
+    out = sh("board cortex-m")
+    assert 'the 2 processes of board "cortex-m" (t, u) are gone' in out
+    assert "settings back" not in out  # nothing was set on this board: nothing more to say

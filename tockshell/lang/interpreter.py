@@ -178,8 +178,21 @@ def _board(s, n: ast.Board):
         return None
     if n.name not in BOARDS:
         raise s.error(n, suggestion("board", n.name, list(BOARDS)))
+    old_board, gone = s.board.name, [p.name for p in s.kernel.live_processes()]
+    old_config = all_config_keys(s)
     s.new_board(n.name)
     s.say(f"board \"{n.name}\": a fresh kernel (no processes, t=0, empty trace); variables are kept")
+    # A switch is easy to type with work in hand: say what it took away (a setting such as
+    # credentials = sha256 silently back at none would load binaries the user meant to refuse).
+    if gone:
+        names = ", ".join(gone) if len(gone) <= 8 else ", ".join(gone[:8]) + ", ..."
+        what = f"the {len(gone)} processes" if len(gone) != 1 else "the process"
+        s.say(f"  {what} of board \"{old_board}\" ({names}) {'are' if len(gone) != 1 else 'is'} gone; "
+              f"a checkpoint taken before the switch restores {'them' if len(gone) != 1 else 'it'}")
+    new_config = all_config_keys(s)
+    reset = [f"{k} {v} → {new_config[k]}" for k, v in old_config.items() if k in new_config and new_config[k] != v]
+    if reset:
+        s.say(f"  settings back at this board's defaults: {', '.join(reset)}")
     return None
 
 
