@@ -194,3 +194,8 @@ def test_a_board_switch_says_which_processes_and_settings_it_took_away(sh):
     out = sh("board cortex-m")
     assert 'the 2 processes of board "cortex-m" (t, u) are gone' in out
     assert "settings back" not in out  # nothing was set on this board: nothing more to say
+
+
+def test_an_unknown_board_lists_the_profiles(sh):
+    assert refusal(sh, "board nope").message == "unknown board 'nope' (boards: cortex-m, default)"
+    assert "did you mean 'cortex-m'" in refusal(sh, "board cortexm").message

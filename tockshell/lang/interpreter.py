@@ -177,7 +177,10 @@ def _board(s, n: ast.Board):
         s.say(render.board_summary(s))
         return None
     if n.name not in BOARDS:
-        raise s.error(n, suggestion("board", n.name, list(BOARDS)))
+        msg = suggestion("board", n.name, list(BOARDS))
+        if "did you mean" not in msg:
+            msg += f" (boards: {', '.join(sorted(BOARDS))})"
+        raise s.error(n, msg)
     old_board, gone = s.board.name, [p.name for p in s.kernel.live_processes()]
     old_config = all_config_keys(s)
     s.new_board(n.name)
