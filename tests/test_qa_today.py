@@ -199,3 +199,19 @@ def test_a_board_switch_says_which_processes_and_settings_it_took_away(sh):
 def test_an_unknown_board_lists_the_profiles(sh):
     assert refusal(sh, "board nope").message == "unknown board 'nope' (boards: cortex-m, default)"
     assert "did you mean 'cortex-m'" in refusal(sh, "board cortexm").message
+
+
+def test_a_tab_whose_tbf_sits_in_a_folder_loads_under_the_architecture_it_lists(sh, tmp_path):
+    import io
+    import tarfile
+
+    tbf = (tmp_path / "x").write_bytes(b"") or open(f"{DATA}/cred_demo.tbf", "rb").read()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("sub/cortex-m4.tbf")
+        info.size = len(tbf)
+        tar.addfile(info, io.BytesIO(tbf))
+    path = tmp_path / "dirs.tab"
+    path.write_bytes(buf.getvalue())
+    sh(f'spawn x tab="{path}"')  # was: "no TBF for architecture 'sub/cortex-m4' (the TAB has sub/cortex-m4)"
+    assert sh.session.kernel.process("x").package == "cred_demo"

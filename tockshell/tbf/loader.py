@@ -477,9 +477,11 @@ def load_tab(path: str | os.PathLike, arch: str | None = None, *, kernel=None, n
 
 
 def _arch_matches(filename: str, arch: str) -> bool:
-    # tockloader's rule: "<arch>.<anything>.tbf", with its riscv aliases.
+    # tockloader's rule: "<arch>.<anything>.tbf", with its riscv aliases. Like tockloader, the
+    # architecture is what comes before the first dot of the member's whole name (a member in a
+    # folder names its architecture with the folder, as get_supported_architectures lists it).
     aliases = {"rv32imc": ("riscv32imc",), "rv32imac": ("riscv32imac",)}
-    first = filename.split("/")[-1].split(".")[0]
+    first = filename.split(".")[0]
     return first == arch or first in aliases.get(arch, ())
 
 
