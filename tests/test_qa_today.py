@@ -205,7 +205,8 @@ def test_a_tab_whose_tbf_sits_in_a_folder_loads_under_the_architecture_it_lists(
     import io
     import tarfile
 
-    tbf = (tmp_path / "x").write_bytes(b"") or open(f"{DATA}/cred_demo.tbf", "rb").read()
+    with open(f"{DATA}/cred_demo.tbf", "rb") as f:
+        tbf = f.read()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         info = tarfile.TarInfo("sub/cortex-m4.tbf")
