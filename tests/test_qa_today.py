@@ -216,3 +216,31 @@ def test_a_tab_whose_tbf_sits_in_a_folder_loads_under_the_architecture_it_lists(
     path.write_bytes(buf.getvalue())
     sh(f'spawn x tab="{path}"')  # was: "no TBF for architecture 'sub/cortex-m4' (the TAB has sub/cortex-m4)"
     assert sh.session.kernel.process("x").package == "cred_demo"
+
+
+def test_save_elsewhere_then_run_finds_the_files_typed_relative_to_the_working_directory(tmp_path, monkeypatch):
+    import io
+    import shutil
+    import subprocess
+    import sys
+
+    from tockshell.lang.session import Session
+
+    (tmp_path / "data").mkdir()
+    for name in ("cred_demo.tbf", "perm_demo.tbf"):
+        shutil.copy(f"{DATA}/{name}", tmp_path / "data" / name)
+    monkeypatch.chdir(tmp_path)
+    s = Session(out=io.StringIO())
+    s.execute('spawn c tbf="data/cred_demo.tbf"\nspawn d tbf=data/perm_demo.tbf', "<stdin>")
+    saved = tmp_path / "sub" / "s.tsh"
+    saved.parent.mkdir()
+    s.execute(f'save "{saved}"', "<stdin>")
+    text = saved.read_text()
+    assert f'tbf="{tmp_path / "data" / "cred_demo.tbf"}"' in text
+    assert f'tbf="{tmp_path / "data" / "perm_demo.tbf"}"' in text
+    run = subprocess.run([sys.executable, "-m", "tockshell", "run", str(saved)], cwd=saved.parent,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    # Saved in the working directory, the lines stay as typed.
+    s.execute('save "here.tsh"', "<stdin>")
+    assert 'spawn c tbf="data/cred_demo.tbf"' in (tmp_path / "here.tsh").read_text()

@@ -800,8 +800,8 @@ def _observe(s, h: History, dbg: Debugger, shadow) -> list[tuple]:
 @statement(ast.Save)
 def _save(s, n: ast.Save):
     h = history_of(s)
-    text = h.script()
     path = _path(s, n, n.path)
+    text = h.script(path)
     try:
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from typing import Any
 
 from ..lang import ast
@@ -574,9 +575,14 @@ class History:
         raise TshError(suggestion("checkpoint", ref_s, names) + hint, _ref_pos(node, ref))
 
     # ------------------------------------------------------------------ save FILE
-    def script(self) -> str:
-        """The current timeline as .tsh text that replays to the same state."""
+    def script(self, save_path: str | None = None) -> str:
+        """The current timeline as .tsh text that replays to the same state.
+
+        With ``save_path`` (where the text goes), a file named relative to somewhere else
+        (the working directory, for a typed line) is written so that it is found from there.
+        """
         s = self.s
+        save_dir = os.path.dirname(os.path.abspath(save_path)) if save_path else None
         k = s.kernel
         lines = [f"# tockshell session saved at ev={k.ev} t={format_time(k.now)} on board \"{s.board.name}\"",
                  "# replay: tockshell run FILE (a statement refused during the session is kept as a comment)"]
@@ -587,7 +593,7 @@ class History:
                 if e.error is not None:
                     lines.append(_comment(f"refused: {e.text}   ({e.error})"))
                 else:
-                    lines.append(e.text)
+                    lines.append(_portable_text(e, save_dir) if save_dir else e.text)
             elif isinstance(e, Cut):
                 lines.extend(self._cut_lines(e))
             elif isinstance(e, TableEntry):
@@ -626,6 +632,44 @@ def _looking(node) -> bool:
 
 def _comment(text: str) -> str:
     return "# " + " ".join(text.split())
+
+
+def _portable_text(e: Entry, save_dir: str) -> str:
+    """``e.text`` with the files it names (spawn tbf=, tab=, app=path.py:Name) made absolute when
+    they were relative to another directory than ``save_dir``: a line typed at the prompt names
+    them from the working directory, a saved file is read from its own (`tockshell run` looks
+    there), so `save` elsewhere then `run` did not find them."""
+    node = e.node
+    if not isinstance(node, ast.Spawn) or e.source is None:
+        return e.text
+    from_file = e.file is not None and not e.file.startswith("<") and os.path.isfile(e.file)
+    base = os.path.dirname(os.path.abspath(e.file)) if from_file else os.getcwd()
+    if base == save_dir:
+        return e.text
+    from ..lang.interpreter import _pathish
+
+    text = e.text
+    for kv in node.options:
+        if kv.key not in ("tbf", "tab", "app") or kv.value.pos is None:
+            continue
+        value = kv.value
+        path = value.text if isinstance(value, ast.String) else _pathish(value)
+        if path is None:
+            continue
+        tail = ""
+        if kv.key == "app":
+            path, sep, name = path.rpartition(":")
+            if not sep or not path.endswith(".py"):
+                continue  # a built-in app
+            tail = ":" + name
+        if os.path.isabs(path) or path.startswith("~"):
+            continue
+        literal = value.pos.text(e.source[1])
+        if not literal or literal not in text:
+            continue
+        full = os.path.normpath(os.path.join(base, path)) + tail
+        text = text.replace(literal, '"' + full.replace("\\", "\\\\").replace('"', '\\"') + '"', 1)
+    return text
 
 
 def _undoes_nothing(new: list, old: list) -> bool:
