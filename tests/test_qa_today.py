@@ -244,3 +244,7 @@ def test_save_elsewhere_then_run_finds_the_files_typed_relative_to_the_working_d
     # Saved in the working directory, the lines stay as typed.
     s.execute('save "here.tsh"', "<stdin>")
     assert 'spawn c tbf="data/cred_demo.tbf"' in (tmp_path / "here.tsh").read_text()
+    # A transcript (`record`) elsewhere is written the same way.
+    rec = saved.parent / "rec.tsh"
+    s.execute(f'record "{rec}"\nspawn e tbf="data/cred_demo.tbf"\nrecord off', "<stdin>")
+    assert f'spawn e tbf="{tmp_path / "data" / "cred_demo.tbf"}"' in rec.read_text()

@@ -313,6 +313,10 @@ class History:
         if isinstance(node, ast.Record):
             return
         text = _statement_text(self.s, node)
+        src = node.pos.file if node.pos is not None else None
+        if src in self.s.sources:  # files named from the working directory, found from the transcript's
+            entry = Entry(node, text, src, 0, 0, 0, None, (src, self.s.sources[src]))
+            text = _portable_text(entry, os.path.dirname(os.path.abspath(self.recording[1])))
         f.write(text + "\n")
         for line in self.s.out.since(mark).splitlines():
             f.write(("# " + line).rstrip() + "\n")
