@@ -248,3 +248,11 @@ def test_save_elsewhere_then_run_finds_the_files_typed_relative_to_the_working_d
     rec = saved.parent / "rec.tsh"
     s.execute(f'record "{rec}"\nspawn e tbf="data/cred_demo.tbf"\nrecord off', "<stdin>")
     assert f'spawn e tbf="{tmp_path / "data" / "cred_demo.tbf"}"' in rec.read_text()
+
+
+def test_spawn_ram_0_has_no_heap_and_says_it_starts_at_the_break_not_above_it(sh):
+    sh("spawn p ram=0")
+    msg = refusal(sh, "alloc p 16").message
+    assert "the heap starts at 0x20000020, at the app break 0x20000020" in msg
+    sh("p: memop sbrk 64")
+    assert "16 bytes at 0x20000020" in sh("alloc p 16")

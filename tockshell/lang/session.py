@@ -437,7 +437,8 @@ class Session:
                 how = f"{p.name} is {p.state.name}; once Running, `{p.name}: memop brk ADDR` grows it"
             if addr >= p.app_break:
                 # A raw process (crt0 not run) or an app before its first syscalls: no heap below the break.
-                raise self.error(node, f"{p.name} has no heap yet: the heap starts at {addr:#x}, above the app "
+                where = "at" if addr == p.app_break else "above"
+                raise self.error(node, f"{p.name} has no heap yet: the heap starts at {addr:#x}, {where} the app "
                                        f"break {p.app_break:#x} ({how})")
             raise self.error(node, f"{p.name}'s heap is full: {n} bytes asked at {addr:#x}, {left} left below "
                                    f"the app break {p.app_break:#x} ({how})")
