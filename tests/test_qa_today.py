@@ -256,3 +256,26 @@ def test_spawn_ram_0_has_no_heap_and_says_it_starts_at_the_break_not_above_it(sh
     assert "the heap starts at 0x20000020, at the app break 0x20000020" in msg
     sh("p: memop sbrk 64")
     assert "16 bytes at 0x20000020" in sh("alloc p 16")
+
+
+def test_config_takes_a_word_from_a_variable_or_a_param_so_a_sweep_can_vary_the_policy(sh, make_shell):
+    sh('let c = "sha256"\nconfig credentials = $c')
+    assert sh.session.board.credentials == "sha256"
+    sh('config fault_policy = "restart"\nconfig short_id_rule = "names"')
+    assert "restart" in sh("help fault_policy") and "names" in sh("help short_id_rule")
+    assert "not \"SHA256\"" in refusal(sh, 'config credentials = "SHA256"').message
+    # `-p cred=none` arrives as the none value, which names the policy none.
+    p = make_shell(params={"cred": "none"})
+    p('param cred = "sha256"\nconfig credentials = $cred')
+    assert p.session.board.credentials == "none"
+
+
+def test_run_warns_of_an_unmatched_p_only_when_the_file_ran_to_its_end(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.tsh"
+    bad.write_text('param cred = "sha256"\nconfig credentials = $cred\nboard $b\n')
+    run = subprocess.run([sys.executable, "-m", "tockshell", "run", str(bad), "-p", "cred=none"],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "matches no `param cred`" not in run.stderr

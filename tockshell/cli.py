@@ -125,7 +125,10 @@ def cmd_run(ap, args) -> int:
     params = _params(ap, args.param)
     session = Session(args.board, out=sys.stdout, interactive=False, params=params)
     code = _run_file(session, args.file)
-    _warn_unused(session, args.file)
+    if code == EXIT_OK:
+        # A run that stopped early may not have reached the `param` (or could not parse it):
+        # "matches no param" would then be false.
+        _warn_unused(session, args.file)
     return code
 
 

@@ -511,6 +511,8 @@ def config_value(s, e) -> ConfigValue:
     if isinstance(e, ast.ListValue):
         return ConfigValue(source, items=tuple(config_value(s, x).value for x in e.items))
     v = evaluate(s, e)
+    if v is None:
+        return ConfigValue(source, word="none")  # `-p policy=none` reaches `config ... = $policy` as none
     if isinstance(v, bool):
         return ConfigValue(source, word="on" if v else "off")
     if isinstance(v, int):
@@ -643,6 +645,9 @@ def all_config_keys(s) -> dict[str, str]:
 def _config(s, n: ast.Config):
     key = n.key
     value = config_value(s, n.value)
+    if value.word is None and value.text in CONFIG_VALUE_WORDS.get(key, ()):
+        # `config credentials = $policy` (a param a sweep varies) or a quoted word: the word it holds.
+        value = ConfigValue(value.source, word=value.text)
     ck = CONFIG_KEYS.get(key)
     try:
         if ck is not None:
