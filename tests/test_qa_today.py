@@ -279,3 +279,15 @@ def test_run_warns_of_an_unmatched_p_only_when_the_file_ran_to_its_end(tmp_path)
     run = subprocess.run([sys.executable, "-m", "tockshell", "run", str(bad), "-p", "cred=none"],
                          capture_output=True, text=True)
     assert run.returncode == 2 and "matches no `param cred`" not in run.stderr
+
+
+def test_board_option_after_the_subcommand(tmp_path):
+    import subprocess
+    import sys
+
+    f = tmp_path / "b.tsh"
+    f.write_text("spawn p ram=3000\nexpect p.memory_end - p.memory_start == 8192\n")
+    for argv in (["run", "--board", "cortex-m", str(f)], ["--board", "cortex-m", "run", str(f)],
+                 ["run", str(f), "--board", "cortex-m"]):
+        run = subprocess.run([sys.executable, "-m", "tockshell", *argv], capture_output=True, text=True)
+        assert run.returncode == 0, (argv, run.stderr)

@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--csv", metavar="FILE", help="also write the table as CSV (times in ns)")
     sweep.add_argument("--json", metavar="FILE", help="also write the table as JSON (times in ns)")
     sweep.add_argument("--plot", metavar="FILE.png", help="draw the figures (needs matplotlib: tockshell[plot])")
+    # `tockshell run --board cortex-m x.tsh` is as natural as `tockshell --board cortex-m run x.tsh`:
+    # without this, argparse took `cortex-m` for the file and refused `--board x.tsh`.
+    for p in (run, check, demo, sweep):
+        p.add_argument("--board", default=argparse.SUPPRESS, help="board profile to start on (as before COMMAND)")
     return ap
 
 
