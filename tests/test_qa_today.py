@@ -291,3 +291,9 @@ def test_board_option_after_the_subcommand(tmp_path):
                  ["run", str(f), "--board", "cortex-m"]):
         run = subprocess.run([sys.executable, "-m", "tockshell", *argv], capture_output=True, text=True)
         assert run.returncode == 0, (argv, run.stderr)
+
+
+def test_board_and_kernel_say_what_the_board_checks_when_it_loads_a_tbf(sh):
+    assert "TBF loading: credentials none, short_id_rule unique" in sh("board")
+    sh("config credentials = sha256")
+    assert "TBF loading: credentials sha256" in sh("kernel")

@@ -750,6 +750,13 @@ def board_summary(session) -> str:
     mpu_line = k.mpu.describe()
     if mpu_line:
         lines.insert(3, f"  {mpu_line}")
+    # What this board checks when it loads a TBF: a switch of board puts these back at their defaults.
+    from ..lang.commands import CONFIG_KEYS
+
+    tbf_keys = [key for key in ("credentials", "short_id_rule") if key in CONFIG_KEYS]
+    if tbf_keys:
+        lines.insert(len(lines) - 1, "  TBF loading: " + ", ".join(
+            f"{key} {CONFIG_KEYS[key].getter(session)}" for key in tbf_keys))
     for num in sorted(k.drivers):
         d = k.drivers[num]
         lines.append(f"  {num:#08x}  {d.name:<14} {d.summary}".rstrip())
