@@ -402,8 +402,8 @@ def _flash_hint(s, ctx, message: str) -> str:
     size = ctx.kwargs.get("flash")
     if "MpuInvalidFlashLength" not in message or not isinstance(size, int) or size & (size - 1) == 0:
         return ""
-    return (f" (its total_size, {size} B, is not a power of two: elf2tab pads an ARM app to one, at least 512 B, "
-            f"so this TBF was not built for a Cortex-M board)")
+    return (f" (its total_size, {size} B, is not a power of two: elf2tab pads a TBF for ARM to one, at least "
+            f"512 B, and this one was not padded)")
 
 
 def _spawn_line(s, p) -> str:
