@@ -24,7 +24,7 @@ import re
 from typing import Callable
 
 from . import ast as A
-from .parser import _OPEN_CLOSE, _SIZE_UNITS, LazyPattern, _decode_bytes, _decode_string, _int
+from .parser import _SIZE_UNITS, LazyPattern, _decode_bytes, _decode_string, _int, brace_balance
 
 __all__ = ["parse_fast"]
 
@@ -382,23 +382,19 @@ def _spawn(file: str, line: str, lineno: int):
     return node, col, _Tok("NAME", "", lineno, end), e.group(1)
 
 
+# The commonest lines, matched whole by one pattern each, in order; a builder returns None for a
+# line its pattern matched that is not what it looks like (a driver word that is no driver).
+_WHOLE_LINES = ((_COMMAND, _command), (_ALLOW_RANGE, _allow_range), (_SUBSCRIBE_LABEL, _subscribe_label))
+
+
 def _syscall(file: str, line: str, lineno: int):
     """(statement, first-token column, last token, newline) of a fast line, or _Reject."""
-    m = _COMMAND.match(line)
-    if m is not None:
-        found = _command(file, m, lineno)
-        if found is not None:
-            return found
-    m = _ALLOW_RANGE.match(line)
-    if m is not None:
-        found = _allow_range(file, m, lineno)
-        if found is not None:
-            return found
-    m = _SUBSCRIBE_LABEL.match(line)
-    if m is not None:
-        found = _subscribe_label(file, m, lineno)
-        if found is not None:
-            return found
+    for pattern, build in _WHOLE_LINES:
+        m = pattern.match(line)
+        if m is not None:
+            found = build(file, m, lineno)
+            if found is not None:
+                return found
     m = _PREFIX.match(line)
     if m is None:
         raise _Reject
@@ -539,15 +535,8 @@ def parse_fast(text: str, file: str, parse_run: Callable[[str], "A.Program"]) ->
         if not in_run:
             run_start, depth, joined = idx, 0, False
         # The line belongs to the open run: follow its braces and continuations.
-        joined = False
-        for m in _OPEN_CLOSE.finditer(line):
-            tok = m.group()
-            if tok == "{":
-                depth += 1
-            elif tok == "}":
-                depth -= 1
-            elif tok.startswith("\\"):
-                joined = True
+        opened, joined = brace_balance(line)
+        depth += opened
     if fast == 0:
         return None
     if run_start >= 0:

@@ -273,7 +273,14 @@ def is_incomplete(text: str) -> bool:
     """True when ``text`` cannot be complete yet: a block is still open or
     the last line ends with a continuation backslash. A shell keeps reading
     lines while this holds."""
-    depth = 0
+    depth, continued = brace_balance(text)
+    return continued or depth > 0
+
+
+def brace_balance(text: str) -> tuple[int, bool]:
+    """(braces opened minus braces closed, outside strings and comments; whether ``text`` ends
+    with a continuation backslash): what tells an open block or a continued line."""
+    depth, continued = 0, False
     for m in _OPEN_CLOSE.finditer(text):
         tok = m.group()
         if tok == "{":
@@ -281,8 +288,8 @@ def is_incomplete(text: str) -> bool:
         elif tok == "}":
             depth -= 1
         elif tok.startswith("\\") and m.end() == len(text):
-            return True
-    return depth > 0
+            continued = True
+    return depth, continued
 
 
 # ------------------------------------------------------- AST building
