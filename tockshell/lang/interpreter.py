@@ -24,7 +24,7 @@ from ..shell import render
 from . import ast
 from .commands import (CONFIG_KEYS, SPAWN_KEYS, ConfigValue, SpawnContext, config_key, spawn_key,
                        statement)
-from .errors import TshError, panic_hint, suggestion
+from .errors import TshError, did_you_mean, panic_hint, suggestion
 from .expr import CONSTANTS, compare, evaluate, evaluate_bytes, evaluate_int, expr_text
 from .values import Pattern, ResultValue, Symbol, Time, format_time, show, show_echo, truthy
 
@@ -177,10 +177,8 @@ def _board(s, n: ast.Board):
         s.say(render.board_summary(s))
         return None
     if n.name not in BOARDS:
-        msg = suggestion("board", n.name, list(BOARDS))
-        if "did you mean" not in msg:
-            msg += f" (boards: {', '.join(sorted(BOARDS))})"
-        raise s.error(n, msg)
+        listed = "" if did_you_mean(n.name, BOARDS) else f" (boards: {', '.join(sorted(BOARDS))})"
+        raise s.error(n, suggestion("board", n.name, list(BOARDS)) + listed)
     old_board, gone = s.board.name, [p.name for p in s.kernel.live_processes()]
     old_config = all_config_keys(s)
     s.new_board(n.name)
