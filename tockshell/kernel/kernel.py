@@ -686,10 +686,10 @@ class Kernel:
         if op == 0:
             return SyscallReturn.success() if p.brk(arg) else SyscallReturn.failure(ErrorCode.NOMEM)
         if op == 1:
-            delta = arg - (1 << 32) if arg & 0x8000_0000 else arg
             old = p.app_break
-            # Tock offsets the break pointer: on a 32-bit chip it wraps rather than going negative.
-            if p.brk((old + delta) & 0xFFFF_FFFF):
+            # Tock offsets the break pointer by the signed increment: on a 32-bit chip that is
+            # unsigned addition wrapping at 2^32, never a negative address.
+            if p.brk((old + arg) & MASK32):
                 return SyscallReturn.of_kind("SuccessPtr", (old,))
             return SyscallReturn.failure(ErrorCode.NOMEM)
         if op == 2:

@@ -574,7 +574,7 @@ def failure_reason(session, p, cls: int, regs: tuple, r, records=()) -> str:
             return _nomem_reason(session, p, drv, records)
     if cls == SyscallClass.MEMOP:
         if r0 in (0, 1) and err is ErrorCode.NOMEM:
-            target = r1 if r0 == 0 else (p.app_break + (r1 - (1 << 32) if r1 & 0x8000_0000 else r1)) & 0xFFFF_FFFF
+            target = r1 if r0 == 0 else (p.app_break + r1) & 0xFFFF_FFFF  # sbrk's signed offset, wrapped
             if target < p.allow_high_water_mark:
                 return (f"{target:#x} is below the allow high-water mark {p.allow_high_water_mark:#x} "
                         f"(the break cannot drop below memory ever allowed)")
